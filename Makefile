@@ -1,0 +1,90 @@
+# Wix Media Relay — every target bootstraps what it needs on first use.
+# The two set-up commands are `make run` and `make test`; see README.md.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+UV        := $(VENV)/bin/uv
+STAMP     := $(VENV)/.installed
+SAM_VENV  := .venv-sam
+SAM       := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+NODE_DEPS := tests/tus_reference/node_modules/.installed
+
+export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv run test pytest lint emulator build validate deploy invoke bench requirements clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+# --- bootstrap -------------------------------------------------------------------------------
+$(PY):
+	@python313=$$(scripts/find-python313.sh) || exit 1; \
+	echo "creating $(VENV) with $$python313"; \
+	"$$python313" -m venv $(VENV)
+
+$(STAMP): $(PY) requirements-dev.txt src/requirements.txt
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip -q
+	@[ -x $(UV) ] || $(PY) -m pip install -q --disable-pip-version-check "uv==0.13.9" 2>&1 | grep -v "is ignored" || true
+	$(UV) pip install -q --python $(PY) -r requirements-dev.txt
+	@touch $@
+
+$(SAM_STAMP): requirements-sam.txt | $(STAMP)
+	@[ -x $(SAM_VENV)/bin/python ] || $(UV) venv -q --python $(PY) $(SAM_VENV)
+	$(UV) pip install -q --python $(SAM_VENV)/bin/python -r requirements-sam.txt
+	@touch $@
+
+$(NODE_DEPS): tests/tus_reference/package.json
+	cd tests/tus_reference && npm install --no-audit --no-fund --no-package-lock --silent
+	@touch $@
+
+venv: $(STAMP) ## create .venv from the pinned requirements
+
+# --- the two set-up commands ------------------------------------------------------------------
+run: $(STAMP) ## start the whole local stack (relay API, Wix emulator, moto, worker, demo page)
+	$(PY) -m local_stack
+
+test: lint validate pytest ## lint, validate the template, run the whole test suite
+
+pytest: $(STAMP) $(NODE_DEPS)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- the rest -------------------------------------------------------------------------------
+lint: $(STAMP) ## ruff + mypy --strict on src/
+	$(VENV)/bin/ruff check src devtools tests bench
+	$(VENV)/bin/ruff format --check src
+	$(VENV)/bin/mypy --strict src
+
+emulator: $(STAMP) ## the Wix emulator alone, in the foreground (WIX_EMULATOR_PORT, default 3001)
+	$(PY) -m wix_emulator
+
+build: $(STAMP) $(SAM_STAMP) ## sam build (arm64, python3.13, no container)
+	PATH="$$(dirname $$(readlink -f $(PY))):$$PATH" $(SAM) build --template-file template.yaml
+
+validate: $(STAMP) $(SAM_STAMP) ## sam validate --lint, cfn-lint, cfn-lint after the SAM transform
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+	$(PY) scripts/transform_template.py template.yaml > .aws-sam-transformed.json
+	$(VENV)/bin/cfn-lint .aws-sam-transformed.json
+
+deploy: build ## sam deploy --guided (needs AWS credentials)
+	$(SAM) deploy --guided
+
+invoke: $(STAMP) ## run FUNCTION=api|worker with EVENT=events/… against the local stack
+	$(PY) -m local_stack.invoke $(FUNCTION) $(EVENT)
+
+bench: $(STAMP) ## benchmarks on the local stack; prints a table, writes bench/results.json
+	$(PY) -m bench
+
+requirements: $(PY) ## re-pin the requirements files from the .in files
+	$(UV) pip compile -q --python-version 3.13 src/requirements.in -o src/requirements.txt
+	$(UV) pip compile -q --python-version 3.13 requirements-dev.in -o requirements-dev.txt
+	$(UV) pip compile -q --python-version 3.13 requirements-sam.in -o requirements-sam.txt
+
+clean: ## remove the environments and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-transformed.json tests/tus_reference/node_modules

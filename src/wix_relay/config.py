@@ -1,0 +1,200 @@
+"""The relay's configuration, modelled once.
+
+`Settings.from_env()` reads the process environment exactly once per cold start (the handlers call
+it at module level), validates every variable and raises `ConfigError` naming *all* the bad ones.
+Everything else receives a `Settings` (or a part of it) as an argument and never reads
+`os.environ` itself. Secrets are not configuration: only the *names* of the secrets live here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TransferMode = Literal["auto", "upload", "resumable", "import"]
+TRANSFER_MODES: tuple[TransferMode, ...] = ("auto", "upload", "resumable", "import")
+
+DEFAULT_WIX_API_BASE_URL = "https://www.wixapis.com"
+# [doc] upload URLs returned by generate-upload-url point at upload.wixmp.com.
+DEFAULT_WIX_UPLOAD_HOSTS = ("upload.wixmp.com",)
+MIB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """The environment is not a valid relay configuration; the message names every bad variable."""
+
+
+@dataclass(frozen=True)
+class WixSettings:
+    api_base_url: str = DEFAULT_WIX_API_BASE_URL
+    upload_hosts: tuple[str, ...] = DEFAULT_WIX_UPLOAD_HOSTS
+    credentials_secret_id: str | None = None
+    """Secrets Manager id of `{"apiKey","siteId"}` or `{"appId","appSecret","instanceId"}`."""
+    connect_timeout_s: float = 3.05
+    read_timeout_s: float = 30.0
+    retry_budget_s: float = 20.0
+    """Total time the client may spend retrying one call (429 / 5xx / network)."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    cors_origins: tuple[str, ...] = ()
+    callers_secret_id: str | None = None
+    """Secrets Manager id of the caller registry (deployed mode)."""
+    callers_file: str | None = None
+    """Path of the caller registry JSON document (local mode)."""
+    callers_json: str | None = None
+    """The caller registry JSON document itself (local mode, highest precedence)."""
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    upload_threshold_bytes: int = 10 * MIB
+    tus_chunk_bytes: int = 8 * MIB
+    default_mode: TransferMode = "auto"
+    folder_root: str = "/"
+    """Wix folder under which the S3 key's folders are recreated."""
+    routes_json: str | None = None
+    """Per bucket/prefix routes (JSON list); parsed by the domain."""
+    presign_expiry_s: int = 900
+    ready_wait_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    jobs_table: str | None = None
+    idempotency_table: str | None = None
+    queue_url: str | None = None
+    inbox_bucket: str | None = None
+    endpoint_url: str | None = None
+    """Only set in local mode (moto server); botocore also honours AWS_ENDPOINT_URL itself."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_name: str = "wix-media-relay"
+    secrets_ttl_s: int = 300
+    wix: WixSettings = field(default_factory=WixSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    transfer: TransferSettings = field(default_factory=TransferSettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Reader(os.environ if environ is None else environ)
+        settings = cls(
+            service_name=env.text("POWERTOOLS_SERVICE_NAME", "wix-media-relay"),
+            secrets_ttl_s=env.integer("RELAY_SECRETS_TTL_SECONDS", 300, minimum=0),
+            wix=WixSettings(
+                api_base_url=env.url("WIX_API_BASE_URL", DEFAULT_WIX_API_BASE_URL),
+                upload_hosts=env.csv("WIX_UPLOAD_HOSTS", DEFAULT_WIX_UPLOAD_HOSTS),
+                credentials_secret_id=env.optional("WIX_CREDENTIALS_SECRET_ID"),
+                connect_timeout_s=env.number("WIX_CONNECT_TIMEOUT_SECONDS", 3.05),
+                read_timeout_s=env.number("WIX_READ_TIMEOUT_SECONDS", 30.0),
+                retry_budget_s=env.number("WIX_RETRY_BUDGET_SECONDS", 20.0),
+            ),
+            api=ApiSettings(
+                cors_origins=env.csv("RELAY_CORS_ORIGINS", ()),
+                callers_secret_id=env.optional("RELAY_CALLERS_SECRET_ID"),
+                callers_file=env.optional("RELAY_CALLERS_FILE"),
+                callers_json=env.optional("RELAY_CALLERS_JSON"),
+                max_body_bytes=env.integer("RELAY_MAX_BODY_BYTES", 64 * 1024, minimum=1),
+            ),
+            transfer=TransferSettings(
+                upload_threshold_bytes=env.integer(
+                    "RELAY_UPLOAD_THRESHOLD_BYTES", 10 * MIB, minimum=1
+                ),
+                tus_chunk_bytes=env.integer("RELAY_TUS_CHUNK_BYTES", 8 * MIB, minimum=256 * 1024),
+                default_mode=env.choice("RELAY_DEFAULT_MODE", "auto", TRANSFER_MODES),
+                folder_root=env.text("RELAY_FOLDER_ROOT", "/"),
+                routes_json=env.json_document("RELAY_ROUTES"),
+                presign_expiry_s=env.integer("RELAY_PRESIGN_EXPIRY_SECONDS", 900, minimum=60),
+                ready_wait_s=env.number("RELAY_READY_WAIT_SECONDS", 60.0),
+            ),
+            aws=AwsSettings(
+                jobs_table=env.optional("RELAY_JOBS_TABLE"),
+                idempotency_table=env.optional("RELAY_IDEMPOTENCY_TABLE"),
+                queue_url=env.optional("RELAY_QUEUE_URL"),
+                inbox_bucket=env.optional("RELAY_INBOX_BUCKET"),
+                endpoint_url=env.optional("AWS_ENDPOINT_URL"),
+            ),
+        )
+        if env.problems:
+            raise ConfigError("invalid configuration: " + "; ".join(env.problems))
+        if settings.api.cors_origins and "*" in settings.api.cors_origins:
+            raise ConfigError("invalid configuration: RELAY_CORS_ORIGINS must list origins, not *")
+        return settings
+
+
+class _Reader:
+    """Reads typed values and collects every problem instead of stopping at the first."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._env = environ
+        self.problems: list[str] = []
+
+    def optional(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def _parse[T](self, name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except (ValueError, TypeError):
+            self.problems.append(f"{name} must be {what}")
+            return default
+
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
+        value = self._parse(name, default, int, "an integer")
+        if minimum is not None and value < minimum:
+            self.problems.append(f"{name} must be at least {minimum}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        value = self._parse(name, default, float, "a number")
+        if value < 0:
+            self.problems.append(f"{name} must not be negative")
+        return value
+
+    def csv(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name, default).rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            self.problems.append(f"{name} must be an http(s) URL")
+        return value
+
+    def choice[C: str](self, name: str, default: C, choices: tuple[C, ...]) -> C:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        for choice in choices:
+            if raw == choice:
+                return choice
+        self.problems.append(f"{name} must be one of {', '.join(choices)}")
+        return default
+
+    def json_document(self, name: str) -> str | None:
+        raw = self.optional(name)
+        if raw is not None:
+            try:
+                parsed: Any = json.loads(raw)
+            except ValueError:
+                self.problems.append(f"{name} must be a JSON document")
+                return None
+            del parsed
+        return raw
