@@ -1,0 +1,96 @@
+"""Errors the relay reports to its callers.
+
+Each error has an HTTP status and a stable machine-readable `code`; the API renders them as
+`{"error": {"code", "message", "details"?, "requestId"}}` (PRODUCT.md). Messages are written for
+the caller: they name the offending field and never contain a credential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+    rule: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "message": self.message}
+        if self.rule:
+            out["rule"] = self.rule
+        return out
+
+
+@dataclass
+class RelayError(Exception):
+    message: str
+    details: list[FieldProblem] = field(default_factory=list)
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
+    retryable: bool = False
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class InvalidInput(RelayError):
+    """400: the request is malformed or a field breaks a rule (ours or Wix's)."""
+
+    status: int = 400
+    code: str = "INVALID_INPUT"
+
+
+@dataclass
+class Unauthenticated(RelayError):
+    status: int = 401
+    code: str = "UNAUTHENTICATED"
+
+
+@dataclass
+class Forbidden(RelayError):
+    """403: authenticated, but outside the caller's policy."""
+
+    status: int = 403
+    code: str = "FORBIDDEN"
+
+
+@dataclass
+class NotFound(RelayError):
+    status: int = 404
+    code: str = "NOT_FOUND"
+
+
+@dataclass
+class PayloadTooLarge(RelayError):
+    status: int = 413
+    code: str = "PAYLOAD_TOO_LARGE"
+
+
+@dataclass
+class Throttled(RelayError):
+    status: int = 429
+    code: str = "THROTTLED"
+    retryable: bool = True
+
+
+@dataclass
+class UpstreamFailed(RelayError):
+    """502: Wix (or S3) refused or failed after retries."""
+
+    status: int = 502
+    code: str = "WIX_UPSTREAM_ERROR"
+    retryable: bool = True
+
+
+@dataclass
+class UpstreamTimeout(RelayError):
+    status: int = 504
+    code: str = "WIX_TIMEOUT"
+    retryable: bool = True
