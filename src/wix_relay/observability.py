@@ -42,7 +42,7 @@ def tracing_enabled() -> bool:
 def tracer() -> Tracer | None:
     if not tracing_enabled():
         return None
-    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - lazy: X-Ray SDK is slow to import
+    from aws_lambda_powertools import Tracer  # lazy: the X-Ray SDK is slow to import
 
     return Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "wix-media-relay"))
 
