@@ -56,7 +56,7 @@ pytest: $(STAMP) $(NODE_DEPS)
 
 # --- the rest -------------------------------------------------------------------------------
 lint: $(STAMP) ## ruff + mypy --strict on src/
-	$(VENV)/bin/ruff check src devtools tests bench
+	$(VENV)/bin/ruff check $(wildcard src devtools tests bench scripts)
 	$(VENV)/bin/ruff format --check src
 	$(VENV)/bin/mypy --strict src
 
