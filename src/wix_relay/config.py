@@ -72,6 +72,7 @@ class AwsSettings:
     inbox_bucket: str | None = None
     endpoint_url: str | None = None
     """Only set in local mode (moto server); botocore also honours AWS_ENDPOINT_URL itself."""
+    region: str = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class Settings:
                 queue_url=env.optional("RELAY_QUEUE_URL"),
                 inbox_bucket=env.optional("RELAY_INBOX_BUCKET"),
                 endpoint_url=env.optional("AWS_ENDPOINT_URL"),
+                region=env.optional("AWS_REGION")
+                or env.optional("AWS_DEFAULT_REGION")
+                or "us-east-1",
             ),
         )
         if env.problems:
