@@ -1,0 +1,287 @@
+"""One HTTP call to Wix with timeouts, bounded retries and typed errors; upload bodies; host checks.
+
+Retries: 429, 5xx and network errors only, never other 4xx [doc]; exponential backoff with full
+jitter, `Retry-After` honoured (seconds or HTTP-date), all within `WixSettings.retry_budget_s`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from wix_relay.config import WixSettings
+from wix_relay.integrations.wix.errors import (
+    SourceError,
+    UploadHostNotAllowed,
+    WixAuthError,
+    WixError,
+    WixNetworkError,
+    WixProtocolError,
+    WixRateLimited,
+    WixTimeout,
+    error_from_response,
+)
+from wix_relay.observability import logger
+
+PIECE_BYTES = 1024 * 1024
+"""Upload bodies are sent in pieces of at most this size (memory stays bounded)."""
+
+
+class ReadableStream(Protocol):
+    """A binary stream: an open file, `io.BytesIO`, botocore's StreamingBody, …"""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+class Sleeper(Protocol):
+    def __call__(self, seconds: float, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    budget_s: float
+    base_s: float = 0.25
+    cap_s: float = 8.0
+
+    def delay(self, attempt: int, rng: Callable[[], float]) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return float(rng() * min(self.cap_s, self.base_s * (2**attempt)))
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP-date); None when absent or unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_upload_url(url: str, allowed_hosts: Iterable[str]) -> None:
+    """Raise `UploadHostNotAllowed` unless `url` is https (or loopback) on an allow-listed host.
+
+    Allow-list entries are netlocs (`upload.wixmp.com`, `127.0.0.1:3001`); an entry without a port
+    matches the scheme's default port. The message names the host, never the URL (it holds a token).
+    """
+    parts = urlsplit(url)
+    try:
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        raise UploadHostNotAllowed("upload URL has an invalid port") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise UploadHostNotAllowed("upload URL must be an absolute http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise UploadHostNotAllowed("upload URL must not contain user information")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise UploadHostNotAllowed(f"upload URL for host '{host}' must use https")
+    default = 443 if parts.scheme == "https" else 80
+    for entry in allowed_hosts:
+        allowed = urlsplit("//" + entry.strip().lower())
+        try:
+            allowed_port = allowed.port or default
+        except ValueError:
+            continue
+        if allowed.hostname == host and allowed_port == (port or default):
+            return
+    shown = host if port is None else f"{host}:{port}"
+    raise UploadHostNotAllowed(f"upload host '{shown}' is not in WixSettings.upload_hosts")
+
+
+class SizedBody:
+    """An upload body of known length streamed from pieces; `requests` sends it with
+    Content-Length and urllib3 writes each piece as it comes. Guards against a source that
+    ends early or overruns `size`."""
+
+    def __init__(self, pieces: Iterable[bytes], size: int) -> None:
+        self._pieces = pieces
+        self._size = size
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._pieces:
+            if not piece:
+                continue
+            self.sent += len(piece)
+            if self.sent > self._size:
+                raise SourceError(f"upload source gave more than the declared {self._size} bytes")
+            yield piece
+        if self.sent != self._size:
+            raise SourceError(f"upload source ended after {self.sent} of {self._size} bytes")
+
+
+def read_pieces(
+    stream: ReadableStream, limit: int | None = None, piece: int = PIECE_BYTES
+) -> Iterator[bytes]:
+    """Read `stream` in pieces of ≤ `piece` bytes, at most `limit` bytes (all when None)."""
+    remaining = limit
+    while remaining is None or remaining > 0:
+        want = piece if remaining is None else min(piece, remaining)
+        data = stream.read(want)
+        if not data:
+            return
+        if remaining is not None:
+            remaining -= len(data)
+        yield data
+
+
+AuthHeaders = Callable[[], Mapping[str, str]]
+
+
+class Http:
+    """The transport shared by the client and the TUS uploader."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        settings: WixSettings,
+        *,
+        retry: RetryPolicy,
+        sleep: Sleeper = time.sleep,
+        rng: Callable[[], float] = random.random,
+        secrets: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.retry = retry
+        self.sleep = sleep
+        self.rng = rng
+        self.secrets = secrets
+        self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+
+    def backoff(self, attempt: int, deadline: float, error: WixError) -> None:
+        """Sleep before retry `attempt` (0-based) or raise `error` if that would pass `deadline`."""
+        wait = self.retry.delay(attempt, self.rng)
+        if isinstance(error, WixRateLimited) and error.retry_after_s is not None:
+            wait = error.retry_after_s
+        if time.monotonic() + wait > deadline:
+            raise error
+        logger.info(
+            "wix call retried",
+            extra={
+                "wix_operation": error.operation,
+                "wix_error": error.code,
+                "wix_request_id": error.request_id,
+                "attempt": attempt + 1,
+                "delay_s": round(wait, 3),
+            },
+        )
+        self.sleep(wait)
+
+    def request(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        auth: AuthHeaders | None = None,
+        on_unauthorized: Callable[[], bool] | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        body: Callable[[], Any] | None = None,
+        retry: bool = True,
+        ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
+    ) -> requests.Response:
+        """Send one call, retrying per policy. `body()` builds a fresh body for every attempt;
+        `on_unauthorized()` may refresh the credential once and return True to re-send."""
+        deadline = time.monotonic() + self.retry.budget_s
+        attempt = 0
+        refreshed = False
+        while True:
+            started = time.monotonic()
+            send_headers = dict(headers or {})
+            if auth is not None:
+                send_headers.update(auth())
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=send_headers,
+                    params=params,
+                    json=json_body,
+                    data=body() if body is not None else None,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.Timeout as exc:
+                error: WixError = WixTimeout(
+                    f"Wix {operation} timed out ({type(exc).__name__})", operation=operation
+                )
+                cause: BaseException | None = exc
+            except requests.ConnectionError as exc:
+                error = WixNetworkError(
+                    f"Wix {operation} failed: network error ({type(exc).__name__})",
+                    operation=operation,
+                )
+                cause = exc
+            else:
+                request_id = response.headers.get("x-wix-request-id")
+                logger.debug(
+                    "wix response",
+                    extra={
+                        "wix_operation": operation,
+                        "status": response.status_code,
+                        "wix_request_id": request_id,
+                        "attempt": attempt + 1,
+                        "elapsed_ms": round((time.monotonic() - started) * 1000),
+                    },
+                )
+                if ok(response.status_code):
+                    return response
+                if 300 <= response.status_code < 400:
+                    response.close()
+                    raise WixProtocolError(
+                        f"Wix {operation} answered a redirect (HTTP {response.status_code}), "
+                        "which is not followed",
+                        status=response.status_code,
+                        request_id=request_id,
+                        operation=operation,
+                    )
+                error = error_from_response(
+                    response,
+                    operation,
+                    secrets=self.secrets(),
+                    retry_after_s=retry_after_seconds(response.headers.get("Retry-After")),
+                )
+                cause = None
+                if (
+                    isinstance(error, WixAuthError)
+                    and error.status == 401
+                    and on_unauthorized is not None
+                    and not refreshed
+                ):
+                    refreshed = True
+                    if on_unauthorized():
+                        continue
+            if not (retry and error.retryable):
+                raise error from cause
+            try:
+                self.backoff(attempt, deadline, error)
+            except WixError:
+                raise error from cause
+            attempt += 1
