@@ -1,0 +1,358 @@
+"""Relay jobs: one S3 object version moving into Wix, and its lifecycle.
+
+    queued → running → uploaded (Wix accepted the bytes) → ready | failed
+
+A retryable failure (Wix 429/5xx, network, S3 throttling) puts the job back to `queued` with the
+reason in `error` and the queue redelivers it; on the last allowed attempt it becomes `failed`
+with that reason. A permanent failure (validation, object gone, policy, bad path) is `failed` at
+once. Jobs for S3 events have a deterministic id (bucket, key, version), so a repeated event finds
+the same job. Pure Python: the store's item shape is built here, the I/O lives in job_store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+JobStatus = Literal["queued", "running", "uploaded", "ready", "failed"]
+JobOrigin = Literal["s3", "import"]
+ModeName = Literal["auto", "upload", "resumable", "import"]
+
+DONE_STATUSES: frozenset[str] = frozenset({"uploaded", "ready"})
+"""Wix holds the bytes: the job must never upload again."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """One S3 object version. `etag` + `sequencer` identify it when the bucket is unversioned."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    sequencer: str | None = None
+    size: int | None = None
+
+    def identity(self) -> dict[str, str]:
+        """What makes two deliveries "the same object version" (the idempotency payload)."""
+        out = {"bucket": self.bucket, "key": self.key}
+        if self.version_id and self.version_id != "null":
+            out["versionId"] = self.version_id
+        else:
+            out["etag"] = self.etag or ""
+            out["sequencer"] = self.sequencer or ""
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"bucket": self.bucket, "key": self.key}
+        for name, value in (
+            ("versionId", self.version_id),
+            ("etag", self.etag),
+            ("sequencer", self.sequencer),
+            ("size", self.size),
+        ):
+            if value is not None:
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> ObjectRef:
+        size = doc.get("size")
+        return cls(
+            bucket=str(doc["bucket"]),
+            key=str(doc["key"]),
+            version_id=_opt_str(doc.get("versionId")),
+            etag=_opt_str(doc.get("etag")),
+            sequencer=_opt_str(doc.get("sequencer")),
+            size=int(size) if size is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where the file goes in Wix (Wix field names in `as_dict`). `file_path` None = media root
+    (or `parent_folder_id`); `mime_type` None = detect from the object."""
+
+    file_name: str
+    file_path: str | None = None
+    mime_type: str | None = None
+    labels: tuple[str, ...] = ()
+    private: bool = False
+    parent_folder_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "fileName": self.file_name,
+            "labels": list(self.labels),
+            "private": self.private,
+        }
+        for name, value in (
+            ("filePath", self.file_path),
+            ("mimeType", self.mime_type),
+            ("parentFolderId", self.parent_folder_id),
+        ):
+            if value is not None:
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Destination:
+        return cls(
+            file_name=str(doc["fileName"]),
+            file_path=_opt_str(doc.get("filePath")),
+            mime_type=_opt_str(doc.get("mimeType")),
+            labels=tuple(str(label) for label in doc.get("labels") or ()),
+            private=bool(doc.get("private", False)),
+            parent_folder_id=_opt_str(doc.get("parentFolderId")),
+        )
+
+
+@dataclass(frozen=True)
+class JobError:
+    code: str
+    message: str
+    retryable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+@dataclass(frozen=True)
+class WixFileRef:
+    id: str
+    url: str | None = None
+    operation_status: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        if self.url:
+            out["url"] = self.url
+        if self.operation_status:
+            out["operationStatus"] = self.operation_status
+        return out
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: JobStatus
+    source: ObjectRef
+    origin: JobOrigin
+    mode: ModeName
+    created_at: str
+    updated_at: str
+    caller_id: str | None = None
+    destination: Destination | None = None
+    file: WixFileRef | None = None
+    error: JobError | None = None
+    attempts: int = 0
+    idempotency_key: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Unknown stored attributes, kept so a save never drops what another version wrote."""
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def for_s3_object(cls, source: ObjectRef, mode: ModeName, now: str | None = None) -> Job:
+        stamp = now or utc_now()
+        return cls(
+            id=s3_job_id(source),
+            status="queued",
+            source=source,
+            origin="s3",
+            mode=mode,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+
+    @classmethod
+    def for_import(
+        cls,
+        *,
+        caller_id: str,
+        source: ObjectRef,
+        destination: Destination,
+        mode: ModeName,
+        idempotency_key: str | None = None,
+        now: str | None = None,
+    ) -> Job:
+        stamp = now or utc_now()
+        return cls(
+            id=import_job_id(caller_id, idempotency_key),
+            status="queued",
+            source=source,
+            origin="import",
+            mode=mode,
+            created_at=stamp,
+            updated_at=stamp,
+            caller_id=caller_id,
+            destination=destination,
+            idempotency_key=idempotency_key,
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        """Nothing left to do: Wix has the bytes, or it failed for a reason a retry won't fix."""
+        if self.status in DONE_STATUSES:
+            return True
+        return self.status == "failed" and not (self.error and self.error.retryable)
+
+    def start(self, now: str | None = None) -> Job:
+        return self._to("running", now, attempts=self.attempts + 1)
+
+    def with_source(self, source: ObjectRef, destination: Destination) -> Job:
+        return replace(self, source=source, destination=destination)
+
+    def uploaded(self, file: WixFileRef, now: str | None = None) -> Job:
+        return self._to("uploaded", now, file=file, error=None)
+
+    def ready(self, file: WixFileRef, now: str | None = None) -> Job:
+        return self._to("ready", now, file=file, error=None)
+
+    def failed(
+        self, error: JobError, now: str | None = None, file: WixFileRef | None = None
+    ) -> Job:
+        return self._to("failed", now, error=error, file=file or self.file)
+
+    def retry_later(self, error: JobError, now: str | None = None) -> Job:
+        return self._to("queued", now, error=error)
+
+    def _to(self, status: JobStatus, now: str | None, **changes: Any) -> Job:
+        return replace(self, status=status, updated_at=now or utc_now(), **changes)
+
+    # --- shapes ----------------------------------------------------------------------------
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (plain JSON types; the store serialises)."""
+        item: dict[str, Any] = dict(self.extra)
+        item.update(
+            {
+                "id": self.id,
+                "status": self.status,
+                "origin": self.origin,
+                "mode": self.mode,
+                "source": self.source.as_dict(),
+                "attempts": self.attempts,
+                "createdAt": self.created_at,
+                "updatedAt": self.updated_at,
+            }
+        )
+        optional = {
+            "callerId": self.caller_id,
+            "destination": self.destination.as_dict() if self.destination else None,
+            "file": self.file.as_dict() if self.file else None,
+            "error": self.error.as_dict() if self.error else None,
+            "idempotencyKey": self.idempotency_key,
+        }
+        for name, value in optional.items():
+            if value is None:
+                item.pop(name, None)
+            else:
+                item[name] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Job:
+        known = {
+            "id",
+            "status",
+            "origin",
+            "mode",
+            "source",
+            "attempts",
+            "createdAt",
+            "updatedAt",
+            "callerId",
+            "destination",
+            "file",
+            "error",
+            "idempotencyKey",
+        }
+        file_doc = item.get("file")
+        error_doc = item.get("error")
+        dest_doc = item.get("destination")
+        return cls(
+            id=str(item["id"]),
+            status=cast(JobStatus, str(item["status"])),
+            source=ObjectRef.from_dict(item["source"]),
+            origin=cast(JobOrigin, str(item.get("origin", "s3"))),
+            mode=cast(ModeName, str(item.get("mode", "auto"))),
+            created_at=str(item["createdAt"]),
+            updated_at=str(item["updatedAt"]),
+            caller_id=_opt_str(item.get("callerId")),
+            destination=Destination.from_dict(dest_doc) if dest_doc else None,
+            file=WixFileRef(
+                id=str(file_doc["id"]),
+                url=_opt_str(file_doc.get("url")),
+                operation_status=_opt_str(file_doc.get("operationStatus")),
+            )
+            if file_doc
+            else None,
+            error=JobError(
+                code=str(error_doc["code"]),
+                message=str(error_doc["message"]),
+                retryable=bool(error_doc.get("retryable", False)),
+            )
+            if error_doc
+            else None,
+            attempts=int(item.get("attempts", 0)),
+            idempotency_key=_opt_str(item.get("idempotencyKey")),
+            extra={k: v for k, v in item.items() if k not in known},
+        )
+
+    def to_public(self) -> dict[str, Any]:
+        """`GET /v1/imports/{id}`: id, status, source, file?, error?, createdAt, updatedAt."""
+        source = {"bucket": self.source.bucket, "key": self.source.key}
+        if self.source.version_id:
+            source["versionId"] = self.source.version_id
+        out: dict[str, Any] = {"id": self.id, "status": self.status, "source": source}
+        if self.source.size is not None:
+            out["source"]["size"] = self.source.size
+        if self.file:
+            out["file"] = self.file.as_dict()
+        if self.error:
+            out["error"] = {"code": self.error.code, "message": self.error.message}
+        out["createdAt"] = self.created_at
+        out["updatedAt"] = self.updated_at
+        return out
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def s3_job_id(source: ObjectRef) -> str:
+    """Deterministic: the same object version always maps to the same job."""
+    identity = source.identity()
+    return "s3-" + _digest(*(f"{k}={v}" for k, v in sorted(identity.items())))
+
+
+def import_job_id(caller_id: str, idempotency_key: str | None) -> str:
+    """Random, or derived from (caller, Idempotency-Key) so a retried POST lands on the same id."""
+    if idempotency_key is None:
+        return "imp-" + uuid.uuid4().hex
+    return "imp-" + _digest(caller_id, idempotency_key)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+__all__ = [
+    "Destination",
+    "Job",
+    "JobError",
+    "JobStatus",
+    "ObjectRef",
+    "WixFileRef",
+    "import_job_id",
+    "s3_job_id",
+    "utc_now",
+]

@@ -1,0 +1,32 @@
+"""SQS sender for partner imports: the worker's queue receives `{"jobId": "..."}`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from wix_relay.integrations.s3_source import aws_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class JobQueue:
+    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
+        if not queue_url:
+            raise ValueError("RELAY_QUEUE_URL is not configured")
+        self.queue_url = queue_url
+        self._client = client
+
+    @property
+    def client(self) -> SQSClient:
+        if self._client is None:
+            self._client = aws_client("sqs")
+        return self._client
+
+    def send_job(self, job_id: str) -> str:
+        """Enqueue the job; returns the SQS message id."""
+        response = self.client.send_message(
+            QueueUrl=self.queue_url, MessageBody=json.dumps({"jobId": job_id})
+        )
+        return str(response["MessageId"])

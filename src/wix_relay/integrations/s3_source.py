@@ -1,0 +1,165 @@
+"""S3 as the relay's object source: HEAD, streamed and ranged GETs, presigned GET URLs.
+
+Read-only: nothing here writes, tags or deletes the source object. Bodies are streamed
+(`read(n)` on the GetObject body); an object is never read whole. boto3 clients are created once
+per container (lazily, thread-safe) and honour `AWS_ENDPOINT_URL` (moto in local mode).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from typing import TYPE_CHECKING, Any
+
+from wix_relay.domain.jobs import ObjectRef
+from wix_relay.domain.transfer import (
+    ObjectInfo,
+    Readable,
+    SourceChanged,
+    SourceForbidden,
+    SourceNotFound,
+    SourceUnavailable,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+DEFAULT_POOL_CONNECTIONS = 16
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"})
+_FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden", "InvalidObjectState"})
+_CHANGED = frozenset({"412", "PreconditionFailed"})
+
+
+def aws_client(service: str, max_pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Any:
+    """One botocore client per service per container. boto3 is imported on first use only."""
+    client = _clients.get(service)
+    if client is not None:
+        return client
+    with _clients_lock:  # creating clients from several threads at once is not thread-safe
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(
+                max_pool_connections=max_pool_connections,
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"mode": "standard", "max_attempts": 4},
+            )
+            session: Any = boto3.session.Session()  # own session: the default isn't thread-safe
+            _clients[service] = session.client(service, config=config)
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    """Forget the cached clients (tests that change the endpoint)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def _strip_etag(etag: Any) -> str | None:
+    return str(etag).strip('"') or None if etag else None
+
+
+def _versioned(ref: ObjectRef) -> bool:
+    return bool(ref.version_id) and ref.version_id != "null"
+
+
+class S3Source:
+    """The `ObjectSource` port over S3."""
+
+    def __init__(self, client: S3Client | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            self._client = aws_client("s3")
+        return self._client
+
+    def _params(self, ref: ObjectRef) -> dict[str, Any]:
+        params: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
+        if _versioned(ref):
+            params["VersionId"] = ref.version_id
+        return params
+
+    def head(self, ref: ObjectRef) -> ObjectInfo:
+        try:
+            head = self.client.head_object(**self._params(ref))
+        except Exception as exc:
+            raise source_error(exc, ref) from exc
+        resolved = ObjectRef(
+            bucket=ref.bucket,
+            key=ref.key,
+            version_id=head.get("VersionId") or ref.version_id,
+            etag=_strip_etag(head.get("ETag")) or ref.etag,
+            sequencer=ref.sequencer,
+            size=int(head["ContentLength"]),
+        )
+        return ObjectInfo(
+            ref=resolved,
+            size=int(head["ContentLength"]),
+            content_type=head.get("ContentType"),
+            metadata=dict(head.get("Metadata") or {}),
+        )
+
+    def open(self, ref: ObjectRef, offset: int = 0) -> Readable:
+        """A readable stream of the object from `offset` (a ranged GET when offset > 0)."""
+        if ref.size is not None and offset >= ref.size:
+            return io.BytesIO(b"")
+        params = self._params(ref)
+        if offset:
+            params["Range"] = f"bytes={offset}-"
+        if not _versioned(ref) and ref.etag:
+            params["IfMatch"] = f'"{ref.etag}"'  # the bytes must be the version the job saw
+        try:
+            response = self.client.get_object(**params)
+        except Exception as exc:
+            raise source_error(exc, ref) from exc
+        return _Body(response["Body"], ref)
+
+    def presign_get(self, ref: ObjectRef, expires_s: int) -> str:
+        return str(
+            self.client.generate_presigned_url(
+                "get_object", Params=self._params(ref), ExpiresIn=expires_s
+            )
+        )
+
+
+class _Body:
+    """The GetObject body: `read(n)` only, S3/network errors turned into `SourceUnavailable`."""
+
+    def __init__(self, body: Any, ref: ObjectRef) -> None:
+        self._body = body
+        self._ref = ref
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return bytes(self._body.read(None if size is None or size < 0 else size))
+        except Exception as exc:
+            raise source_error(exc, self._ref) from exc
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def source_error(exc: Exception, ref: ObjectRef) -> Exception:
+    """botocore's exceptions → the domain's source errors (retryable or not)."""
+    where = f"s3://{ref.bucket}/{ref.key}" + (
+        f"?versionId={ref.version_id}" if ref.version_id else ""
+    )
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = str(response.get("Error", {}).get("Code", ""))
+        status = str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        if code in _MISSING or status == "404":
+            return SourceNotFound(f"{where} does not exist")
+        if code in _CHANGED or status == "412":
+            return SourceChanged(f"{where} changed since the job was created")
+        if code in _FORBIDDEN or status == "403":
+            return SourceForbidden(f"the relay may not read {where} ({code or status})")
+        return SourceUnavailable(f"S3 failed reading {where}: {code or status}")
+    return SourceUnavailable(f"S3 failed reading {where}: {type(exc).__name__}")
