@@ -62,6 +62,11 @@ class TransferSettings:
     """Per bucket/prefix routes (JSON list); parsed by the domain."""
     presign_expiry_s: int = 900
     ready_wait_s: float = 60.0
+    worker_concurrency: int = 10
+    """Records of one SQS batch relayed at once (threads; also sizes the HTTP pools)."""
+    max_receive_count: int = 5
+    """The queue's redrive maxReceiveCount: on that delivery a retryable failure fails the job."""
+    idempotency_expiry_s: int = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,11 @@ class Settings:
                 routes_json=env.json_document("RELAY_ROUTES"),
                 presign_expiry_s=env.integer("RELAY_PRESIGN_EXPIRY_SECONDS", 900, minimum=60),
                 ready_wait_s=env.number("RELAY_READY_WAIT_SECONDS", 60.0),
+                worker_concurrency=env.integer("RELAY_WORKER_CONCURRENCY", 10, minimum=1),
+                max_receive_count=env.integer("RELAY_MAX_RECEIVE_COUNT", 5, minimum=1),
+                idempotency_expiry_s=env.integer(
+                    "RELAY_IDEMPOTENCY_EXPIRY_SECONDS", 7 * 24 * 3600, minimum=60
+                ),
             ),
             aws=AwsSettings(
                 jobs_table=env.optional("RELAY_JOBS_TABLE"),
