@@ -1,0 +1,46 @@
+"""How much to measure: the full default, or `--quick` for fast iteration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    quick: bool
+    cold_runs: int
+    overhead_iterations: int
+    gateway_iterations: int
+    sizes_mib: tuple[int, ...]
+    transfer_runs: dict[int, int]
+    batch_runs: int
+    ingest_mib: int
+    ingest_runs: int
+
+    @classmethod
+    def make(cls, quick: bool) -> BenchConfig:
+        if quick:
+            return cls(
+                quick=True,
+                cold_runs=3,
+                overhead_iterations=100,
+                gateway_iterations=50,
+                sizes_mib=(10, 100),
+                transfer_runs={10: 3, 100: 2},
+                batch_runs=1,
+                ingest_mib=256,
+                ingest_runs=2,
+            )
+        return cls(
+            quick=False,
+            cold_runs=7,
+            overhead_iterations=400,
+            gateway_iterations=200,
+            sizes_mib=(10, 100, 1024),
+            transfer_runs={10: 5, 100: 5, 1024: 3},
+            batch_runs=3,
+            ingest_mib=1024,
+            ingest_runs=3,
+        )
