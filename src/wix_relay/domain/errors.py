@@ -78,6 +78,8 @@ class Throttled(RelayError):
     status: int = 429
     code: str = "THROTTLED"
     retryable: bool = True
+    retry_after_s: float | None = None
+    """Sent back as `Retry-After` (whole seconds) when known."""
 
 
 @dataclass
@@ -94,3 +96,12 @@ class UpstreamTimeout(RelayError):
     status: int = 504
     code: str = "WIX_TIMEOUT"
     retryable: bool = True
+
+
+def error_body(error: RelayError, request_id: str | None) -> dict[str, Any]:
+    """The PRODUCT.md envelope: `{"error": {"code", "message", "details"?, "requestId"}}`."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = [problem.as_dict() for problem in error.details]
+    body["requestId"] = request_id
+    return {"error": body}
