@@ -34,7 +34,9 @@ class OfflinePolicyLoader:
         return MANAGED_POLICIES
 
 
-def translate(sam: dict[str, Any], parameter_values: dict[str, Any] | None = None) -> dict[str, Any]:
+def translate(
+    sam: dict[str, Any], parameter_values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """SAM template (already parsed) → CloudFormation template. Raises InvalidDocumentException."""
     from samtranslator.translator.transform import transform
 
