@@ -24,7 +24,16 @@ OCTET_STREAM = "application/octet-stream"
 _UNINFORMATIVE_TYPES = frozenset({"", "binary/octet-stream", OCTET_STREAM})
 # Wix refuses the declared type with these rules; the documented fallback is octet-stream with
 # the extension in `filename` so Wix sniffs the type [doc: wix-media-api.md "Upload API"].
-MIME_REFUSAL_RULES = frozenset({"MISMATCH_MIME_TYPE", "UNSUPPORTED_FILE_FORMAT"})
+# [guess] the last three: other spellings of the same refusal (as in the Wix client).
+MIME_REFUSAL_RULES = frozenset(
+    {
+        "MISMATCH_MIME_TYPE",
+        "UNSUPPORTED_FILE_FORMAT",
+        "UNSUPPORTED_MIME_TYPE",
+        "INVALID_MIME_TYPE",
+        "MIME_TYPE_NOT_SUPPORTED",
+    }
+)
 
 ConcreteMode = Literal["upload", "resumable", "import"]
 
@@ -106,6 +115,7 @@ class MediaService(Protocol):
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
+        mime_fallback: bool = ...,
     ) -> Any: ...
 
     def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> Any: ...
@@ -117,11 +127,11 @@ class MediaService(Protocol):
         *,
         size: int,
         mime_type: str,
-        filename: str | None = None,
+        filename: str,
         chunk_size: int = ...,
     ) -> Any: ...
 
-    def import_file(self, url: str, fields: Mapping[str, Any]) -> Any: ...
+    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> Any: ...
 
     def wait_until_ready(self, file_id: str, timeout_s: float) -> Any: ...
 
@@ -352,27 +362,23 @@ def _send_with_mime_fallback(
     dest = job.destination
     assert dest is not None and dest.mime_type is not None
     try:
-        return _send(
-            mode,
-            job.source,
-            dest=dest,
-            mime_type=dest.mime_type,
-            size=info.size,
-            ports=ports,
-            options=options,
-        )
+        return _send(mode, job.source, dest, dest.mime_type, info.size, ports, options)
     except Exception as exc:
-        if dest.mime_type == OCTET_STREAM or not MIME_REFUSAL_RULES & set(_rule_names(exc)):
+        if dest.mime_type == OCTET_STREAM or not is_mime_refusal(exc):
             raise
-    return _send(
-        mode,
-        job.source,
-        dest=dest,
-        mime_type=OCTET_STREAM,
-        size=info.size,
-        ports=ports,
-        options=options,
-    )
+    # With octet-stream, Wix needs the extension in the file name to sniff the type [doc].
+    if "." not in dest.file_name.lstrip("."):
+        extension = _mime_table().guess_extension(dest.mime_type, strict=False)
+        dest = replace(dest, file_name=dest.file_name + (extension or ""))
+    return _send(mode, job.source, dest, OCTET_STREAM, info.size, ports, options)
+
+
+def is_mime_refusal(exc: BaseException) -> bool:
+    """Wix refused the declared type: a 415, or a 400 naming a MIME rule [doc + guess]."""
+    if getattr(exc, "status", None) == 415:
+        return True
+    names = {str(getattr(exc, "code", "")), *_rule_names(exc)}
+    return bool(names & MIME_REFUSAL_RULES)
 
 
 def wix_fields(dest: Destination, mime_type: str, size: int | None = None) -> dict[str, Any]:
@@ -391,17 +397,15 @@ def wix_fields(dest: Destination, mime_type: str, size: int | None = None) -> di
     return fields
 
 
-def _send(
+def _send(  # noqa: PLR0917 - one internal call site pair
     mode: ConcreteMode,
     ref: ObjectRef,
-    *,
     dest: Destination,
     mime_type: str,
     size: int,
     ports: Ports,
     options: TransferOptions,
 ) -> WixFileRef:
-    # With octet-stream, Wix needs the extension in `filename` to sniff the type [doc].
     filename = dest.file_name
     media, source = ports.media, ports.source
     if mode == "import":
@@ -422,13 +426,18 @@ def _send(
             )
         )
     upload_url = media.generate_upload_url(wix_fields(dest, mime_type, size))
-    body = source.open(ref)
-    try:
-        return file_ref(
-            media.upload(upload_url, body, mime_type=mime_type, filename=filename, size=size)
+    # A callable source is re-openable: the client may re-send it on 429/5xx (a fresh GET each
+    # time, streamed in pieces). The MIME fallback is done once, by the caller, not the client.
+    return file_ref(
+        media.upload(
+            upload_url,
+            lambda: source.open(ref),
+            mime_type=mime_type,
+            filename=filename,
+            size=size,
+            mime_fallback=False,
         )
-    finally:
-        body.close()
+    )
 
 
 def _await_ready(job: Job, media: MediaService, timeout_s: float) -> tuple[Job, str | None]:
@@ -474,7 +483,8 @@ def job_error(exc: BaseException) -> JobError:
     cause: BaseException | None = exc
     while cause is not None:  # e.g. an S3 read error surfacing through the Wix client
         if isinstance(cause, RelayError):
-            return JobError(cause.code, cause.message, cause.retryable)
+            # A 5xx-class problem (configuration, a secret unreadable) may be fixed: retry.
+            return JobError(cause.code, cause.message, cause.retryable or cause.status >= 500)
         cause = cause.__cause__ or cause.__context__
     retryable = getattr(exc, "retryable", None)
     if isinstance(retryable, bool):  # a Wix client error
