@@ -1,0 +1,360 @@
+"""The Wix REST endpoints (www.wixapis.com side): OAuth, upload URLs, import, reads."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import posixpath
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
+
+from . import errors as e
+from . import mediatypes as mt
+from . import rules, validation
+from .httpbody import BLOCK, Sink
+from .server import Request, route
+from .state import Store, StoredFile, image_dims
+
+SITE_MEDIA = "/site-media/v1"
+
+
+# --- OAuth ---------------------------------------------------------------------------------
+@route("POST", r"/oauth2/token", "oauth-token", "public")
+def oauth_token(req: Request) -> None:
+    """[doc] client_credentials → {access_token, token_type: Bearer, expires_in}."""
+    ctype = mt.base_mime(req.headers.get("Content-Type"))
+    if ctype == "application/x-www-form-urlencoded":
+        raw = req.body.read_small().decode("utf-8", "replace")
+        body: Any = {k: v[0] for k, v in parse_qs(raw).items()}
+    else:
+        body = req.json_body()
+    if not isinstance(body, dict):
+        raise e.validation_error([e.violation("body", "must be a JSON object", e.FORMAT)])
+    missing = [
+        e.violation(name, "is required", e.REQUIRED_FIELD)
+        for name in ("grant_type", "client_id", "client_secret", "instance_id")
+        if not isinstance(body.get(name), str) or not body.get(name)
+    ]
+    if missing:
+        raise e.validation_error(missing)
+    if body["grant_type"] != "client_credentials":
+        raise e.validation_error(
+            [e.violation("grant_type", "only client_credentials is supported", e.FORMAT)]
+        )
+    cfg = req.cfg
+    ok = hmac.compare_digest(body["client_id"].encode(), cfg.app_id.encode()) and (
+        hmac.compare_digest(body["client_secret"].encode(), cfg.app_secret.encode())
+    )
+    if not ok:
+        # [guess] status and code of a bad client secret
+        raise e.application_error(401, "INVALID_CLIENT", "invalid client_id or client_secret")
+    if not hmac.compare_digest(body["instance_id"].encode(), cfg.instance_id.encode()):
+        raise e.application_error(
+            403, "INVALID_INSTANCE", "the app is not installed on this instance"
+        )
+    token, expires_in = req.store.issue_token()
+    req.send_json(200, {"access_token": token, "token_type": "Bearer", "expires_in": expires_in})
+
+
+# --- upload URLs ---------------------------------------------------------------------------
+def _upload_ticket(req: Request, *, resumable: bool) -> Any:
+    fields = validation.upload_request(req.json_body(), req.cfg, resumable=resumable)
+    mime = mt.base_mime(fields["mimeType"])
+    name = fields.get("fileName")
+    rules.check_declared(mime, name)
+    size = fields.get("sizeInBytes")
+    if size is not None:
+        # [doc: SDK typings] resumable generate does not list SITE_QUOTA_EXCEEDED.
+        rules.check_size(req.store, mt.resolve(mime, name), size, quota=not resumable)
+    folder = req.store.resolve_folder(fields.get("parentFolderId"), fields.get("filePath"))
+    return req.store.new_ticket("tus" if resumable else "upload", fields, folder)
+
+
+@route("POST", SITE_MEDIA + r"/files/generate-upload-url", "generate-upload-url", "api")
+def generate_upload_url(req: Request) -> None:
+    ticket = _upload_ticket(req, resumable=False)
+    # [doc] the answer is {"uploadUrl"} and nothing else.
+    req.send_json(200, {"uploadUrl": f"{req.upload_base()}/upload/{ticket.token}"})
+
+
+@route(
+    "POST",
+    SITE_MEDIA + r"/files/generate-resumable-upload-url",
+    "generate-resumable-upload-url",
+    "api",
+)
+def generate_resumable_upload_url(req: Request) -> None:
+    ticket = _upload_ticket(req, resumable=True)
+    req.send_json(
+        200,
+        {
+            "uploadProtocol": "TUS",
+            "uploadUrl": f"{req.upload_base()}/upload/tus",
+            "uploadToken": ticket.token,
+        },
+    )
+
+
+# --- import --------------------------------------------------------------------------------
+def _url_name(url: str) -> str:
+    return unquote(posixpath.basename(urlsplit(url).path))
+
+
+def start_import(store: Store, fields: dict[str, Any]) -> StoredFile:
+    """Create the PENDING descriptor and fetch the URL in a background thread."""
+    rules.check_quota(store, 1, field="url")  # [doc: SDK typings] import may refuse on quota
+    folder = store.resolve_folder(fields.get("parentFolderId"), fields.get("filePath"))
+    url = fields["url"]
+    name = fields.get("displayName") or _url_name(url) or "imported-file"
+    mime = mt.base_mime(fields.get("mimeType"))
+    ftype = mt.resolve(mime, fields.get("displayName") or _url_name(url))
+    hint = fields.get("mediaType")
+    if hint and ftype.category == "other":
+        category = {v: k for k, v in mt.MEDIA_TYPES.items()}.get(hint, "other")
+        ftype = mt.FileType(ftype.mime, category, ftype.ext)
+    f = store.add_file(
+        StoredFile(
+            id=store.new_file_id(ftype),
+            display_name=name[:255],  # [doc] truncated to 255 characters
+            folder_id=folder,
+            type=ftype,
+            private=bool(fields.get("private", False)),
+            labels=list(fields.get("labels", [])),
+            created=store.now(),
+            source="import",
+            path=Path(),
+            source_url=url,
+            external_info=fields.get("externalInfo"),
+        )
+    )
+    threading.Thread(
+        target=_fetch, args=(store, f, fields, mime), name=f"import-{f.id}", daemon=True
+    ).start()
+    return f
+
+
+def _fetch(store: Store, f: StoredFile, fields: dict[str, Any], mime: str) -> None:
+    """Stream the URL to disk, hashing; then READY after processing, or FAILED."""
+    url = fields["url"]
+    if fields.get("urlParams"):
+        parts = urlsplit(url)
+        extra = urlencode({k: str(v) for k, v in fields["urlParams"].items()})
+        url = urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
+    headers = {str(k): str(v) for k, v in (fields.get("urlHeaders") or {}).items()}
+    tmp = store.incoming_path()
+    try:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as resp, tmp.open("wb") as fh:
+            sink = Sink(fh)
+            response_type = mt.base_mime(resp.headers.get("Content-Type"))
+            while block := resp.read(BLOCK):
+                sink.write(memoryview(block))
+                if sink.written > max(store.cfg.size_limits.values()):
+                    raise e.rule_error("url", e.FILE_SIZE_OVER_LIMIT, "the file is too large")
+        declared = mime or response_type
+        name = fields.get("displayName") or _url_name(fields["url"])
+        rules.check_declared(declared or mt.OCTET_STREAM, name)
+        rules.check_content(declared or mt.OCTET_STREAM, sink.head)
+        ftype = mt.resolve(declared, name, sink.head)
+        rules.check_size(store, ftype, sink.written, field="url")
+        with store.lock:
+            f.type = ftype
+            f.size = sink.written
+            f.md5 = sink.md5.hexdigest()
+            f.dims = image_dims(sink.head)
+            f.path = store.stored_path(f.id)
+            tmp.replace(f.path)
+        store.schedule_processing(f)
+    except (e.WixApiError, urllib.error.URLError, OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        with store.lock:
+            f.will_fail = True
+            f.ready_at = store.now()
+            f.failure = str(exc)
+
+
+@route("POST", SITE_MEDIA + r"/files/import", "import", "api")
+def import_file(req: Request) -> None:
+    fields = validation.import_request(req.json_body(), req.cfg)
+    f = start_import(req.store, fields)
+    req.send_json(200, {"file": req.store.descriptor(f)})
+
+
+@route("POST", SITE_MEDIA + r"/bulk/files/import-v2", "bulk-import", "api")
+def bulk_import(req: Request) -> None:
+    """[code] {importFileRequests, returnEntity} → {results, bulkActionMetadata}; one bad item
+    fails alone [guess]."""
+    body = req.json_body()
+    if not isinstance(body, dict):
+        raise e.validation_error([e.violation("body", "must be a JSON object", e.FORMAT)])
+    items = body.get("importFileRequests")
+    if not isinstance(items, list) or not items:
+        raise e.validation_error(
+            [e.violation("importFileRequests", "is required (1 to 100 items)", e.REQUIRED_FIELD)]
+        )
+    if len(items) > 100:
+        raise e.validation_error(
+            [
+                e.violation(
+                    "importFileRequests",
+                    "must have at most 100 items",
+                    e.MAX_SIZE,
+                    data={"threshold": 100},
+                )
+            ]
+        )
+    return_entity = body.get("returnEntity", True) is not False  # [doc] default true
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            fields = validation.import_request(
+                item, req.cfg, prefix=f"importFileRequests[{index}]."
+            )
+            f = start_import(req.store, fields)
+        except e.WixApiError as err:
+            results.append(
+                {
+                    "itemMetadata": {
+                        "originalIndex": index,
+                        "success": False,
+                        "error": _item_error(err),
+                    }
+                }
+            )
+            continue
+        result: dict[str, Any] = {
+            "itemMetadata": {"id": f.id, "originalIndex": index, "success": True}
+        }
+        if return_entity:
+            result["item"] = req.store.descriptor(f)
+        results.append(result)
+    successes = sum(1 for r in results if r["itemMetadata"]["success"])
+    req.send_json(
+        200,
+        {
+            "results": results,
+            "bulkActionMetadata": {
+                "totalSuccesses": successes,
+                "totalFailures": len(results) - successes,
+                "undetailedFailures": 0,
+            },
+        },
+    )
+
+
+def _item_error(err: e.WixApiError) -> dict[str, Any]:
+    body = err.body or {}
+    details = body.get("details", {})
+    if "applicationError" in details:
+        return dict(details["applicationError"])
+    violations = details.get("validationError", {}).get("fieldViolations", [])
+    code = (violations[0].get("ruleName") if violations else None) or "INVALID_ARGUMENT"
+    return {
+        "code": code,
+        "description": body.get("message", ""),
+        "data": {"fieldViolations": violations},
+    }
+
+
+# --- reads ---------------------------------------------------------------------------------
+def _not_found(ids: list[str], field: str) -> e.WixApiError:
+    # [doc] 404 for an unknown id; [doc: SDK typings] its rule name is RESOURCE_NOT_FOUND.
+    err = e.validation_error(
+        [e.violation(field, "file not found", e.OTHER, "RESOURCE_NOT_FOUND", {"fileIds": ids})],
+        status=404,
+    )
+    return err
+
+
+def _get_one(req: Request, file_id: str) -> None:
+    if not file_id:
+        raise e.validation_error([e.violation("fileId", "is required", e.REQUIRED_FIELD)])
+    f = req.store.find_file(file_id)
+    if f is None:
+        raise _not_found([file_id], "fileId")
+    req.send_json(200, {"file": req.store.descriptor(f)})
+
+
+@route("GET", SITE_MEDIA + r"/files/get-file-by-id", "get-file", "api")
+def get_file_by_id(req: Request) -> None:
+    _get_one(req, req.query1("fileId") or "")
+
+
+@route("POST", SITE_MEDIA + r"/files/get-files", "get-files", "api")
+def get_files(req: Request) -> None:
+    """[doc] {fileIds: 1..100} → {files}. [guess] any unknown id is a 404 naming them."""
+    ids = validation.file_ids(req.json_body())
+    found = [req.store.find_file(i) for i in ids]
+    missing = [i for i, f in zip(ids, found, strict=True) if f is None]
+    if missing:
+        raise _not_found(missing, "fileIds")
+    req.send_json(200, {"files": [req.store.descriptor(f) for f in found if f is not None]})
+
+
+SORT_FIELDS = {"displayName", "updatedDate", "sizeInBytes"}
+
+
+@route("GET", SITE_MEDIA + r"/files", "list-files", "api")
+def list_files(req: Request) -> None:
+    """[doc] ?parentFolderId=&mediaTypes=&private=&sort.fieldName=&sort.order=&paging.limit=
+    &paging.cursor= → {files, nextCursor: {cursors: {next}}}. Default sort updatedDate DESC."""
+    store = req.store
+    folder = req.query1("parentFolderId") or "media-root"
+    media_types = req.query.get("mediaTypes", [])
+    bad = [m for m in media_types if m not in mt.MEDIA_TYPES.values()]
+    if bad:
+        raise e.rule_error(
+            "mediaTypes", "UNSUPPORTED_MEDIA_TYPE", f"unsupported media type {bad[0]!r}"
+        )
+    sort_field = req.query1("sort.fieldName") or "updatedDate"
+    if sort_field not in SORT_FIELDS:
+        raise e.rule_error(
+            "sort.fieldName", "UNSUPPORTED_SORT_VALUE", f"cannot sort by {sort_field!r}"
+        )
+    descending = (req.query1("sort.order") or "DESC").upper() != "ASC"
+    limit_raw = req.query1("paging.limit") or "50"  # [guess] default page size
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
+        raise e.validation_error(
+            [e.violation("paging.limit", "must be 1 to 100", e.MAX, data={"threshold": 100})]
+        )
+    limit = int(limit_raw)
+    private = req.query1("private")
+    cursor = req.query1("paging.cursor")
+    offset = 0
+    if cursor:
+        try:
+            state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            offset, folder = int(state["o"]), str(state["f"])
+        except (ValueError, KeyError, TypeError):
+            raise e.validation_error(
+                [e.violation("paging.cursor", "is not a valid cursor", e.FORMAT)]
+            ) from None
+    with store.lock:
+        files = [f for f in store.files.values() if f.folder_id == folder]
+    if media_types:
+        files = [f for f in files if f.type.media_type in media_types]
+    if private in ("true", "false"):
+        files = [f for f in files if f.private == (private == "true")]
+    descriptors = [store.descriptor(f) for f in files]
+    key = {"displayName": "displayName", "updatedDate": "updatedDate", "sizeInBytes": "sizeInBytes"}
+    descriptors.sort(
+        key=lambda d: int(d["sizeInBytes"]) if sort_field == "sizeInBytes" else d[key[sort_field]],
+        reverse=descending,
+    )
+    page = descriptors[offset : offset + limit]
+    cursors: dict[str, str] = {}
+    if offset + limit < len(descriptors):
+        state = json.dumps({"o": offset + limit, "f": folder}).encode()
+        cursors["next"] = base64.urlsafe_b64encode(state).decode()
+    req.send_json(200, {"files": page, "nextCursor": {"cursors": cursors}})
+
+
+@route("GET", SITE_MEDIA + r"/files/(.+)", "get-file", "api")
+def get_file_legacy(req: Request, file_id: str) -> None:
+    """The older `GET /site-media/v1/files/<id>` [doc]."""
+    _get_one(req, file_id)

@@ -1,0 +1,336 @@
+"""The emulator's in-memory state: files, folders, upload tokens, TUS uploads, OAuth tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import struct
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import errors as e
+from .config import EmulatorConfig
+from .mediatypes import FileType
+
+ROOT_FOLDERS = ("media-root", "visitor-uploads-root")  # [doc] default parent is media-root
+
+
+def iso(ts: float) -> str:
+    """Wix date-time: `2023-07-23T10:33:00.000Z`."""
+    return (
+        datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{int(ts * 1000) % 1000:03d}Z"
+    )
+
+
+@dataclass
+class Ticket:
+    """An upload token from generate(-resumable)-upload-url."""
+
+    token: str
+    kind: str  # "upload" | "tus"
+    fields: dict[str, Any]
+    folder_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class TusUpload:
+    id: str
+    token: str
+    length: int
+    metadata: dict[str, str]
+    path: Path
+    created: float
+    offset: int = 0
+    busy: bool = False
+
+
+@dataclass
+class StoredFile:
+    id: str
+    display_name: str
+    folder_id: str
+    type: FileType
+    private: bool
+    labels: list[str]
+    created: float
+    source: str  # "upload" | "tus" | "import"
+    path: Path
+    size: int = 0
+    md5: str = ""
+    ready_at: float | None = None  # None while an import is still fetching
+    will_fail: bool = False
+    source_url: str | None = None
+    external_info: dict[str, Any] | None = None
+    dims: tuple[int, int] | None = None
+    failure: str | None = None
+
+
+def image_dims(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG or GIF header (enough for the descriptor's media.image)."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return struct.unpack(">II", head[16:24])
+    if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        return struct.unpack("<HH", head[6:10])
+    return None
+
+
+class Store:
+    """All mutable state, guarded by one lock. Bytes live under `data_dir`."""
+
+    def __init__(self, cfg: EmulatorConfig, data_dir: Path) -> None:
+        self.cfg = cfg
+        self.data_dir = data_dir
+        self.lock = threading.RLock()
+        self.base_url = ""  # set once the server is bound
+        self.clock_offset = 0.0
+        self.fail_next = 0
+        self.files: dict[str, StoredFile] = {}
+        self.folders: dict[str, tuple[str, str]] = {}  # id -> (parent id, name)
+        self.folder_ids: dict[tuple[str, str], str] = {}  # (parent id, name) -> id
+        self.tickets: dict[str, Ticket] = {}
+        self.tus: dict[str, TusUpload] = {}
+        self.oauth_tokens: dict[str, float] = {}  # token -> expiry
+        self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
+        self.rate_window: dict[str, tuple[int, int]] = {}  # identity -> (minute, count)
+        self.site_prefix = hashlib.md5(cfg.site_id.encode(), usedforsecurity=False).hexdigest()[:6]
+        (data_dir / "files").mkdir(parents=True, exist_ok=True)
+        (data_dir / "incoming").mkdir(parents=True, exist_ok=True)
+
+    # --- time -----------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    # --- reset ----------------------------------------------------------------------------
+    def reset(self, *, tokens: bool = False) -> None:
+        """Forget every file, folder, upload token and TUS upload (OAuth tokens only if asked)."""
+        with self.lock:
+            self.files.clear()
+            self.folders.clear()
+            self.folder_ids.clear()
+            self.tickets.clear()
+            self.tus.clear()
+            self.requests.clear()
+            self.rate_window.clear()
+            self.fail_next = 0
+            self.clock_offset = 0.0
+            if tokens:
+                self.oauth_tokens.clear()
+            for sub in ("files", "incoming"):
+                shutil.rmtree(self.data_dir / sub, ignore_errors=True)
+                (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    # --- paths ----------------------------------------------------------------------------
+    def incoming_path(self) -> Path:
+        return self.data_dir / "incoming" / uuid.uuid4().hex
+
+    def stored_path(self, file_id: str) -> Path:
+        return (
+            self.data_dir
+            / "files"
+            / hashlib.sha1(file_id.encode(), usedforsecurity=False).hexdigest()
+        )
+
+    # --- folders --------------------------------------------------------------------------
+    def folder_exists(self, folder_id: str) -> bool:
+        return folder_id in ROOT_FOLDERS or folder_id in self.folders
+
+    def resolve_folder(self, parent_id: str | None, file_path: str | None) -> str:
+        """[doc] filePath is created under parentFolderId (default media-root); returns the leaf id.
+        An unknown parentFolderId is a 404 [guess]."""
+        parent = parent_id or "media-root"
+        with self.lock:
+            if not self.folder_exists(parent):
+                raise e.application_error(
+                    404,
+                    "FOLDER_NOT_FOUND",
+                    f"folder {parent!r} does not exist",
+                    {"folderId": parent},
+                )
+            for name in (file_path or "").split("/"):
+                if not name:
+                    continue
+                key = (parent, name)
+                if key not in self.folder_ids:
+                    folder_id = uuid.uuid4().hex  # [guess] Wix folder ids are 32 hex digits
+                    self.folder_ids[key] = folder_id
+                    self.folders[folder_id] = key
+                parent = self.folder_ids[key]
+        return parent
+
+    def folder_path(self, folder_id: str) -> str:
+        names: list[str] = []
+        while folder_id in self.folders:
+            folder_id, name = self.folders[folder_id]
+            names.append(name)
+        root = "" if folder_id == "media-root" else f"/{folder_id}"
+        return root + "/" + "/".join(reversed(names))
+
+    # --- upload tokens --------------------------------------------------------------------
+    def new_ticket(self, kind: str, fields: dict[str, Any], folder_id: str) -> Ticket:
+        ticket = Ticket(
+            token=secrets.token_urlsafe(48),
+            kind=kind,
+            fields=fields,
+            folder_id=folder_id,
+            expires_at=self.now() + self.cfg.upload_token_ttl_s,
+        )
+        with self.lock:
+            self.tickets[ticket.token] = ticket
+        return ticket
+
+    def ticket(self, token: str, kind: str) -> Ticket:
+        """A usable token or a 403 [guess: status and codes are not documented]."""
+        with self.lock:
+            ticket = self.tickets.get(token)
+        if ticket is None or ticket.kind != kind:
+            raise e.application_error(403, "INVALID_UPLOAD_TOKEN", "upload token is not valid")
+        if ticket.used:
+            raise e.application_error(
+                403, "UPLOAD_TOKEN_ALREADY_USED", "upload token was already used"
+            )
+        if ticket.expires_at <= self.now():
+            raise e.application_error(403, "UPLOAD_TOKEN_EXPIRED", "upload token has expired")
+        return ticket
+
+    def consume(self, ticket: Ticket) -> None:
+        """[guess] Only a successful upload uses up the token, so a refused upload can be retried
+        on the same URL (the documented octet-stream retry)."""
+        with self.lock:
+            if ticket.used:
+                raise e.application_error(
+                    403, "UPLOAD_TOKEN_ALREADY_USED", "upload token was already used"
+                )
+            ticket.used = True
+
+    # --- OAuth ----------------------------------------------------------------------------
+    def issue_token(self) -> tuple[str, int]:
+        token = "OauthNG.JWS." + secrets.token_urlsafe(96)  # [guess] opaque; shaped like Wix's
+        with self.lock:
+            self.oauth_tokens[token] = self.now() + self.cfg.token_expires_in
+        return token, self.cfg.token_expires_in
+
+    def token_state(self, token: str) -> str:
+        """'valid' | 'expired' | 'unknown'."""
+        with self.lock:
+            expiry = self.oauth_tokens.get(token)
+        if expiry is None:
+            return "unknown"
+        return "valid" if expiry > self.now() else "expired"
+
+    # --- files ----------------------------------------------------------------------------
+    def used_bytes(self) -> int:
+        with self.lock:
+            return sum(f.size for f in self.files.values() if not f.will_fail)
+
+    def new_file_id(self, ftype: FileType) -> str:
+        """[guess] Shapes seen in Wix samples: images `0abec0_<32 hex>~mv2.jpg`; video ids carry
+        no extension; other types `<prefix>_<32 hex>.<ext>`. The prefix is from the site id."""
+        core = f"{self.site_prefix}_{uuid.uuid4().hex}"
+        if ftype.category in ("image", "vector"):
+            return f"{core}~mv2.{ftype.ext or 'jpg'}"
+        if ftype.category == "video" or not ftype.ext:
+            return core
+        return f"{core}.{ftype.ext}"
+
+    def add_file(self, f: StoredFile) -> StoredFile:
+        with self.lock:
+            self.files[f.id] = f
+        return f
+
+    def schedule_processing(self, f: StoredFile) -> None:
+        """PENDING now; READY (or FAILED if a failure was requested) after processing_ms."""
+        with self.lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                f.will_fail = True
+            f.ready_at = self.now() + self.cfg.processing_ms / 1000
+
+    def status(self, f: StoredFile) -> str:
+        if f.ready_at is None or f.ready_at > self.now():
+            return "PENDING"
+        return "FAILED" if f.will_fail else "READY"
+
+    def find_file(self, file_id: str) -> StoredFile | None:
+        # [doc] a Wix media URL is accepted as an id: wix:image://v1/<id>/<name>#...
+        if file_id.startswith("wix:") and "://v1/" in file_id:
+            file_id = file_id.split("://v1/", 1)[1].split("/", 1)[0].split("#", 1)[0]
+        with self.lock:
+            return self.files.get(file_id)
+
+    def static_url(self, f: StoredFile) -> str:
+        base = (self.cfg.public_base_url or self.base_url).rstrip("/")
+        return f"{base}/_emulator/static/media/{f.id}"
+
+    def descriptor(self, f: StoredFile) -> dict[str, Any]:
+        """The FileDescriptor as Wix's REST API returns it [doc field list]."""
+        status = self.status(f)
+        url = self.static_url(f)
+        updated = f.created if status == "PENDING" or f.ready_at is None else f.ready_at
+        out: dict[str, Any] = {
+            "id": f.id,
+            "displayName": f.display_name,
+            "url": url,
+            "parentFolderId": f.folder_id,
+            "hash": f.md5,
+            "sizeInBytes": str(f.size),
+            "private": f.private,
+            "mediaType": f.type.media_type,
+            "media": self._media(f, url) if status == "READY" else {},
+            "operationStatus": status,
+            "labels": list(f.labels),
+            "createdDate": iso(f.created),
+            "updatedDate": iso(updated),
+            "siteId": self.cfg.site_id,
+            "state": "OK",
+        }
+        if f.source_url:
+            out["sourceUrl"] = f.source_url
+        if f.type.category in ("image", "vector") and status == "READY":
+            out["thumbnailUrl"] = url
+        return out
+
+    @staticmethod
+    def _media(f: StoredFile, url: str) -> dict[str, Any]:
+        """[guess] `media` holds one key named after the category; images nest an Image."""
+        info: dict[str, Any] = {
+            "id": f.id,
+            "url": url,
+            "filename": f.display_name,
+            "sizeInBytes": str(f.size),
+        }
+        if f.type.category in ("image", "vector"):
+            if f.dims:
+                info["width"], info["height"] = f.dims
+            return {f.type.category: {"image": info}}
+        if f.type.category == "other":
+            return {}
+        return {f.type.category: info}
+
+    def control_entry(self, f: StoredFile) -> dict[str, Any]:
+        """A row of GET /_emulator/files."""
+        return {
+            "id": f.id,
+            "folderPath": self.folder_path(f.folder_id),
+            "parentFolderId": f.folder_id,
+            "displayName": f.display_name,
+            "size": f.size,
+            "mimeType": f.type.mime,
+            "mediaType": f.type.media_type,
+            "md5": f.md5,
+            "operationStatus": self.status(f),
+            "private": f.private,
+            "labels": list(f.labels),
+            "source": f.source,
+            "sourceUrl": f.source_url,
+            "externalInfo": f.external_info,
+        }
