@@ -1,0 +1,390 @@
+"""The whole local stack: moto (server mode), the Wix emulator, the bootstrap, the API function
+behind the local gateway, the worker function on its queue, and the demo page — on loopback.
+
+moto, the emulator and the demo page run in this process (threads); each relay function runs in
+its own process with its own environment, as on Lambda. `start_stack(StackConfig(...))` is used by
+`python -m local_stack` and by the e2e test fixture (ports 0 = free ports).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from local_stack import resources as r
+from local_stack.bootstrap import Deployed, bootstrap
+from local_stack.demo_server import DemoServer
+
+LOOPBACK = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_FILE = "env.json"
+
+# Variables that configure the stack itself (never passed to the functions), and the real Wix
+# credential variables (they go into the Secrets Manager secret, never into an environment).
+STACK_VARIABLES = frozenset(
+    {"RELAY_PORT", "RELAY_DEMO_PORT", "WIX_EMULATOR_PORT", "AWS_ENDPOINT_PORT", "RELAY_DEV_API_KEY"}
+)
+WIX_API_KEY_VARIABLES = ("WIX_API_KEY", "WIX_SITE_ID")
+WIX_APP_VARIABLES = ("WIX_APP_ID", "WIX_APP_SECRET", "WIX_INSTANCE_ID")
+_PASSTHROUGH_PREFIXES = ("RELAY_", "WIX_", "POWERTOOLS_")
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message says what to change."""
+
+
+def real_wix_credentials(environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The Wix credential document when real credentials are in the environment, else None."""
+    for names, keys in (
+        (WIX_API_KEY_VARIABLES, ("apiKey", "siteId")),
+        (WIX_APP_VARIABLES, ("appId", "appSecret", "instanceId")),
+    ):
+        present = [n for n in names if environ.get(n, "").strip()]
+        if present and len(present) < len(names):
+            missing = ", ".join(n for n in names if n not in present)
+            raise StackError(f"real Wix credentials are incomplete: also set {missing}")
+        if present:
+            return {k: environ[n].strip() for n, k in zip(names, keys, strict=True)}
+    return None
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 65535:
+        raise StackError(f"{name} must be a port number (0 = any free port), not {raw!r}")
+    return int(raw)
+
+
+@dataclass
+class StackConfig:
+    relay_port: int = 3000
+    emulator_port: int = 3001
+    aws_port: int = 4566
+    demo_port: int = 8000
+    dev_api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    dev_key_generated: bool = True
+    inbox_bucket: str = r.DEFAULT_INBOX_BUCKET
+    real_wix: dict[str, str] | None = None
+    """Wix credential document from the environment; None = use the emulator."""
+    relay_env: dict[str, str] = field(default_factory=dict)
+    """Extra function configuration (RELAY_*/WIX_* tuning variables from the environment)."""
+    state_dir: Path = field(default_factory=lambda: REPO_ROOT / ".local-stack")
+    log_dir: Path | None = None
+    """None: the functions log to this terminal; else to <log_dir>/<function>.log."""
+    visibility_timeout_s: int = r.QUEUE_VISIBILITY_TIMEOUT_S
+    handlers: dict[str, str] = field(default_factory=dict)
+    """Per function key, a handler to run instead of the template's (tests only)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StackConfig:
+        env = os.environ if environ is None else environ
+        key = env.get("RELAY_DEV_API_KEY", "").strip()
+        passthrough = {
+            name: value
+            for name, value in env.items()
+            if name.startswith(_PASSTHROUGH_PREFIXES)
+            and name not in STACK_VARIABLES
+            and name not in (*WIX_API_KEY_VARIABLES, *WIX_APP_VARIABLES)
+        }
+        config = cls(
+            relay_port=_port(env, "RELAY_PORT", 3000),
+            emulator_port=_port(env, "WIX_EMULATOR_PORT", 3001),
+            aws_port=_port(env, "AWS_ENDPOINT_PORT", 4566),
+            demo_port=_port(env, "RELAY_DEMO_PORT", 8000),
+            inbox_bucket=env.get("RELAY_INBOX_BUCKET", "").strip() or r.DEFAULT_INBOX_BUCKET,
+            real_wix=real_wix_credentials(env),
+            relay_env=passthrough,
+        )
+        if key:
+            config.dev_api_key, config.dev_key_generated = key, False
+        return config
+
+
+@dataclass
+class RunningStack:
+    config: StackConfig
+    relay_url: str
+    aws_url: str
+    demo_url: str
+    emulator_url: str | None
+    wix_api_base_url: str
+    deployed: Deployed
+    function_env: dict[str, str]
+    env_file: Path
+    started_in_s: float
+    _stoppers: list[Any] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        while self._stoppers:
+            with contextlib.suppress(Exception):
+                self._stoppers.pop()()
+
+    def __enter__(self) -> RunningStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _listen(port: int, variable: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError as exc:
+        sock.close()
+        raise StackError(f"port {port} is in use ({exc.strerror}); set {variable}") from exc
+    sock.listen(128)
+    return sock
+
+
+def _ensure_free(port: int, variable: str) -> None:
+    if port:
+        _listen(port, variable).close()
+
+
+def function_environment(
+    config: StackConfig, deployed: Deployed, *, aws_url: str, wix_base_url: str, upload_hosts: str
+) -> dict[str, str]:
+    """The functions' configuration: the same variables template.yaml gives them on Lambda."""
+    origins = [f"http://{LOOPBACK}:{config.demo_port}", f"http://localhost:{config.demo_port}"]
+    extra_origins = config.relay_env.get("RELAY_CORS_ORIGINS", "")
+    origins += [
+        o.strip() for o in extra_origins.split(",") if o.strip() and o.strip() not in origins
+    ]
+    return {
+        **config.relay_env,
+        "POWERTOOLS_SERVICE_NAME": config.relay_env.get(
+            "POWERTOOLS_SERVICE_NAME", "wix-media-relay"
+        ),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "WIX_API_BASE_URL": wix_base_url,
+        "WIX_UPLOAD_HOSTS": upload_hosts,
+        "WIX_CREDENTIALS_SECRET_ID": deployed.wix_secret_id,
+        "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
+        "RELAY_CORS_ORIGINS": ",".join(origins),
+        "RELAY_JOBS_TABLE": deployed.jobs_table,
+        "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
+        "RELAY_QUEUE_URL": deployed.queue_url,
+        "RELAY_INBOX_BUCKET": deployed.inbox_bucket,
+        "AWS_ENDPOINT_URL": aws_url,
+        "AWS_REGION": r.REGION,
+        "AWS_DEFAULT_REGION": r.REGION,
+        **r.DUMMY_CREDENTIALS,
+    }
+
+
+def process_environment(
+    function: r.FunctionSpec, function_env: Mapping[str, str]
+) -> dict[str, str]:
+    """What a function process sees: its configuration plus what the Lambda runtime sets, and
+    nothing from the developer's shell or ~/.aws (as on Lambda)."""
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TZ", "HOME"}}
+    return {
+        **base,
+        **function_env,
+        "PYTHONPATH": os.pathsep.join(
+            str(p) for p in (REPO_ROOT / "src", REPO_ROOT / "devtools", REPO_ROOT)
+        ),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+    }
+
+
+class FunctionProcess:
+    """A relay function in a child process (`python -m local_stack.function`)."""
+
+    def __init__(
+        self,
+        function: r.FunctionSpec,
+        env: dict[str, str],
+        *,
+        handler: str | None = None,
+        listen: socket.socket | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        ready_r, ready_w = os.pipe()
+        life_r, self._lifeline = os.pipe()
+        args = [sys.executable, "-m", "local_stack.function", function.key]
+        args += ["--ready-fd", str(ready_w), "--lifeline-fd", str(life_r)]
+        fds = [ready_w, life_r]
+        if listen is not None:
+            args += ["--listen-fd", str(listen.fileno())]
+            fds.append(listen.fileno())
+        if handler:
+            args += ["--handler", handler]
+        self._log: TextIO | None = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self._log = (log_dir / f"{function.key}.log").open("a", encoding="utf-8")
+        self.function = function
+        self.process = subprocess.Popen(
+            args, env=env, pass_fds=fds, stdout=self._log, stderr=self._log, cwd=REPO_ROOT
+        )
+        os.close(ready_w)
+        os.close(life_r)
+        self._ready = ready_r
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        try:
+            while time.monotonic() < deadline:
+                readable, _, _ = select.select([self._ready], [], [], 0.2)
+                if readable and os.read(self._ready, 16).startswith(b"ready"):
+                    return
+                if self.process.poll() is not None:
+                    raise StackError(
+                        f"the {self.function.key} function exited with code "
+                        f"{self.process.returncode} while starting (see its output above)"
+                    )
+            raise StackError(f"the {self.function.key} function did not start in {timeout_s} s")
+        finally:
+            os.close(self._ready)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._lifeline)  # the child exits when this closes
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+
+
+def _start_moto(port: int) -> tuple[Any, str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    host, real_port = server.get_host_and_port()
+    return server, f"http://{host}:{real_port}"
+
+
+def _start_emulator(port: int) -> Any:
+    from wix_emulator import EmulatorConfig, start_emulator
+
+    return start_emulator(EmulatorConfig(host=LOOPBACK, port=port), port)
+
+
+def _write_env_file(stack: RunningStack) -> None:
+    stack.config.state_dir.mkdir(parents=True, exist_ok=True)
+    (stack.config.state_dir / ".gitignore").write_text("*\n")
+    document = {
+        "relayUrl": stack.relay_url,
+        "awsEndpointUrl": stack.aws_url,
+        "wixApiBaseUrl": stack.wix_api_base_url,
+        "wixEmulatorUrl": stack.emulator_url,
+        "demoUrl": stack.demo_url,
+        "devApiKey": stack.config.dev_api_key,
+        "inboxBucket": stack.deployed.inbox_bucket,
+        "functions": {
+            key: process_environment(spec, stack.function_env) for key, spec in r.FUNCTIONS.items()
+        },
+    }
+    stack.env_file.write_text(json.dumps(document, indent=2) + "\n")
+    stack.env_file.chmod(0o600)
+
+
+def start_stack(config: StackConfig) -> RunningStack:
+    """Start everything and return once the relay answers; `stop()` undoes it all."""
+    started = time.monotonic()
+    stoppers: list[Any] = []
+
+    def undo() -> None:
+        while stoppers:
+            with contextlib.suppress(Exception):
+                stoppers.pop()()
+
+    try:
+        for port, variable in (
+            (config.aws_port, "AWS_ENDPOINT_PORT"),
+            (config.demo_port, "RELAY_DEMO_PORT"),
+            (0 if config.real_wix else config.emulator_port, "WIX_EMULATOR_PORT"),
+        ):
+            _ensure_free(port, variable)
+        listen = _listen(config.relay_port, "RELAY_PORT")
+        stoppers.append(listen.close)
+        relay_url = f"http://{LOOPBACK}:{listen.getsockname()[1]}"
+
+        moto, aws_url = _start_moto(config.aws_port)
+        stoppers.append(moto.stop)
+        emulator_url: str | None = None
+        if config.real_wix is None:
+            emulator = _start_emulator(config.emulator_port)
+            stoppers.append(emulator.stop)
+            emulator_url = wix_base_url = emulator.url
+            upload_hosts = emulator.upload_host
+            credentials = emulator.credentials_document()
+        else:
+            credentials = config.real_wix
+            wix_base_url = config.relay_env.get("WIX_API_BASE_URL") or "https://www.wixapis.com"
+            upload_hosts = config.relay_env.get("WIX_UPLOAD_HOSTS") or "upload.wixmp.com"
+
+        deployed = bootstrap(
+            aws_url,
+            wix_credentials=credentials,
+            dev_key_sha256=hashlib.sha256(config.dev_api_key.encode()).hexdigest(),
+            inbox_bucket=config.inbox_bucket,
+            visibility_timeout_s=config.visibility_timeout_s,
+        )
+        env = function_environment(
+            config, deployed, aws_url=aws_url, wix_base_url=wix_base_url, upload_hosts=upload_hosts
+        )
+        processes = [
+            FunctionProcess(
+                spec,
+                process_environment(spec, env),
+                handler=config.handlers.get(spec.key),
+                listen=listen if spec is r.API_FUNCTION else None,
+                log_dir=config.log_dir,
+            )
+            for spec in (r.API_FUNCTION, r.WORKER_FUNCTION)
+        ]
+        stoppers += [p.stop for p in processes]
+        demo = DemoServer(config.demo_port, relay_url=relay_url, api_key=config.dev_api_key)
+        stoppers.append(demo.stop)
+        for process in processes:
+            process.wait_ready()
+        stack = RunningStack(
+            config=config,
+            relay_url=relay_url,
+            aws_url=aws_url,
+            demo_url=demo.url,
+            emulator_url=emulator_url,
+            wix_api_base_url=wix_base_url,
+            deployed=deployed,
+            function_env=env,
+            env_file=config.state_dir / ENV_FILE,
+            started_in_s=time.monotonic() - started,
+            _stoppers=stoppers,
+        )
+        _write_env_file(stack)
+        stoppers.insert(0, lambda: stack.env_file.unlink(missing_ok=True))
+        return stack
+    except BaseException:
+        undo()
+        raise
