@@ -159,10 +159,16 @@ def _ensure_free(port: int, variable: str) -> None:
 
 
 def function_environment(
-    config: StackConfig, deployed: Deployed, *, aws_url: str, wix_base_url: str, upload_hosts: str
+    config: StackConfig,
+    deployed: Deployed,
+    *,
+    aws_url: str,
+    wix_base_url: str,
+    upload_hosts: str,
+    demo_port: int,
 ) -> dict[str, str]:
     """The functions' configuration: the same variables template.yaml gives them on Lambda."""
-    origins = [f"http://{LOOPBACK}:{config.demo_port}", f"http://localhost:{config.demo_port}"]
+    origins = [f"http://{LOOPBACK}:{demo_port}", f"http://localhost:{demo_port}"]
     extra_origins = config.relay_env.get("RELAY_CORS_ORIGINS", "")
     origins += [
         o.strip() for o in extra_origins.split(",") if o.strip() and o.strip() not in origins
@@ -351,8 +357,15 @@ def start_stack(config: StackConfig) -> RunningStack:
             inbox_bucket=config.inbox_bucket,
             visibility_timeout_s=config.visibility_timeout_s,
         )
+        demo = DemoServer(config.demo_port, relay_url=relay_url, api_key=config.dev_api_key)
+        stoppers.append(demo.stop)
         env = function_environment(
-            config, deployed, aws_url=aws_url, wix_base_url=wix_base_url, upload_hosts=upload_hosts
+            config,
+            deployed,
+            aws_url=aws_url,
+            wix_base_url=wix_base_url,
+            upload_hosts=upload_hosts,
+            demo_port=demo.port,
         )
         processes = [
             FunctionProcess(
@@ -365,8 +378,6 @@ def start_stack(config: StackConfig) -> RunningStack:
             for spec in (r.API_FUNCTION, r.WORKER_FUNCTION)
         ]
         stoppers += [p.stop for p in processes]
-        demo = DemoServer(config.demo_port, relay_url=relay_url, api_key=config.dev_api_key)
-        stoppers.append(demo.stop)
         for process in processes:
             process.wait_ready()
         stack = RunningStack(
