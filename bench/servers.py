@@ -33,7 +33,7 @@ def _emulator() -> tuple[str, Callable[[], None]]:
     if config_cls is None:
         from wix_emulator.config import EmulatorConfig as config_cls
     config = config_cls.from_env()
-    running: Any = wix_emulator.start_emulator(config)
+    running: Any = wix_emulator.start_emulator(config, port=0)
     url = getattr(running, "url", None) or getattr(running, "base_url", None)
     if url is None:
         url = f"http://127.0.0.1:{running.port}"

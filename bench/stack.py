@@ -101,6 +101,8 @@ class Stack:
     pycache: str = ""
     queue_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    """Figures one section hands to another (e.g. the relay's upload rate to the ingest row)."""
 
     def boto(self, service: str) -> Any:
         import boto3
@@ -122,7 +124,7 @@ class Stack:
                 "PYTHONPYCACHEPREFIX": self.pycache,
                 "POWERTOOLS_SERVICE_NAME": "wix-media-relay",
                 "POWERTOOLS_METRICS_NAMESPACE": "WixMediaRelayBench",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "AWS_LAMBDA_FUNCTION_NAME": "bench-function",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
@@ -139,7 +141,7 @@ class Stack:
         )
         if self.emulator_url:
             env["WIX_API_BASE_URL"] = self.emulator_url
-            env["WIX_UPLOAD_HOSTS"] = "127.0.0.1"
+            env["WIX_UPLOAD_HOSTS"] = self.emulator_url.split("://", 1)[1]
         env.update(self.extra_env)
         env.update(overrides)
         return env

@@ -1,0 +1,129 @@
+"""A warm worker process measured from the inside (the harness spawns it):
+
+    python -m bench.worker_child SPEC.json
+
+SPEC: {"module": "wix_relay.handlers.worker", "warm": [event, ...], "events": [event, ...]}.
+Imports the handler, runs the warm-up events (lazy clients, bytecode), then each measured event
+while a sampler thread records RSS, threads and open TCP connections. Prints one JSON line per
+measured event: seconds, idle/peak RSS, ru_maxrss, bytes read/written by the process (from
+/proc/self/io: sockets included), peak threads and connections, and the handler's response.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from typing import Any
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE
+
+
+def io_counters() -> dict[str, int]:
+    out: dict[str, int] = {}
+    with open("/proc/self/io") as fh:
+        for line in fh:
+            name, _, value = line.partition(":")
+            out[name.strip()] = int(value)
+    return out
+
+
+def maxrss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Sampler(threading.Thread):
+    """Peak RSS, thread count and TCP connections while an event runs."""
+
+    def __init__(self, interval_s: float = 0.005) -> None:
+        super().__init__(daemon=True)
+        self.interval_s = interval_s
+        self.stop_event = threading.Event()
+        self.peak_rss = rss_bytes()
+        self.peak_threads = threading.active_count()
+        self.peak_connections = 0
+        self.samples = 0
+
+    def run(self) -> None:
+        import psutil
+
+        proc = psutil.Process()
+        tick = 0
+        while not self.stop_event.is_set():
+            self.peak_rss = max(self.peak_rss, rss_bytes())
+            self.peak_threads = max(self.peak_threads, threading.active_count() - 1)
+            if tick % 4 == 0:  # connections are dearer to list: every 4th tick
+                conns = [c for c in proc.net_connections(kind="tcp") if c.status == "ESTABLISHED"]
+                self.peak_connections = max(self.peak_connections, len(conns))
+            tick += 1
+            self.samples += 1
+            self.stop_event.wait(self.interval_s)
+
+    def finish(self) -> None:
+        self.stop_event.set()
+        self.join()
+        self.peak_rss = max(self.peak_rss, rss_bytes())
+
+
+def measure(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
+    from bench.events import LambdaContext
+
+    idle = rss_bytes()
+    maxrss_before = maxrss_bytes()
+    io_before = io_counters()
+    sampler = Sampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    response = handler(event, LambdaContext())
+    seconds = time.perf_counter() - t0
+    sampler.finish()
+    io_after = io_counters()
+    maxrss_after = maxrss_bytes()
+    peak = sampler.peak_rss
+    if maxrss_after > maxrss_before:  # the kernel saw a new high-water mark during the event
+        peak = max(peak, maxrss_after)
+    return {
+        "seconds": seconds,
+        "rss_idle": idle,
+        "rss_peak": peak,
+        "rss_growth": max(0, peak - idle),
+        "maxrss_before": maxrss_before,
+        "maxrss_after": maxrss_after,
+        "rchar": io_after["rchar"] - io_before["rchar"],
+        "wchar": io_after["wchar"] - io_before["wchar"],
+        "threads_peak": sampler.peak_threads,
+        "connections_peak": sampler.peak_connections,
+        "samples": sampler.samples,
+        "response": response,
+    }
+
+
+def main(argv: list[str]) -> int:
+    try:
+        with open(argv[1]) as fh:
+            spec = json.load(fh)
+        from bench.events import LambdaContext
+
+        module = importlib.import_module(spec.get("module", "wix_relay.handlers.worker"))
+        for event in spec.get("warm", []):
+            module.handler(event, LambdaContext())
+        results = [measure(module.handler, event) for event in spec["events"]]
+        out: dict[str, Any] = {"results": results}
+    except BaseException as exc:
+        out = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+    sys.stdout.write("\n" + json.dumps({"bench": out}, default=str) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
