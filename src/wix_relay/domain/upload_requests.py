@@ -45,6 +45,8 @@ class Field:
     properties: tuple[Field, ...] = ()
     """Nested fields of an `object` (closed: other keys are refused)."""
     example: Any = None
+    control_chars_checked: bool = True
+    """False for `filePath`: the path rules refuse control characters (code INVALID_PATH)."""
 
 
 def _external_info() -> Field:
@@ -98,6 +100,7 @@ def _common_fields(labels_max: int) -> tuple[Field, ...]:
             "Must be inside your policy's folders; '..', '//', '\\\\' and %-encoding are refused.",
             max_length=100,
             example="/partners/acme/2024",
+            control_chars_checked=False,
         ),
         Field(
             "parentFolderId",
@@ -284,7 +287,7 @@ def _check_string(spec: Field, value: Any, name: str) -> list[FieldProblem]:
         return [FieldProblem(name, f"must be at most {spec.max_length} characters", "MAX_LENGTH")]
     if spec.required and not value.strip():
         return [FieldProblem(name, "must not be empty", "REQUIRED")]
-    if spec.kind == "string" and any(unicodedata.category(ch) == "Cc" for ch in value):
+    if spec.control_chars_checked and any(unicodedata.category(ch) == "Cc" for ch in value):
         return [FieldProblem(name, "must not contain control characters", "FORMAT")]
     if spec.pattern is not None and not spec.pattern.fullmatch(value):
         return [FieldProblem(name, f"must look like {spec.pattern_hint}", "FORMAT")]
