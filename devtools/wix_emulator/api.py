@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 from . import errors as e
 from . import mediatypes as mt
 from . import rules, validation
-from .httpbody import BLOCK, Sink
+from .httpbody import PipelinedSink
 from .server import Request, route
 from .state import Store, StoredFile, image_dims
 
@@ -149,11 +149,14 @@ def _fetch(store: Store, f: StoredFile, fields: dict[str, Any], mime: str) -> No
     tmp = store.incoming_path()
     try:
         request = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(request, timeout=60) as resp, tmp.open("wb") as fh:
-            sink = Sink(fh)
+        with (
+            urllib.request.urlopen(request, timeout=60) as resp,
+            tmp.open("wb", buffering=0) as fh,
+            PipelinedSink(fh) as sink,
+        ):
             response_type = mt.base_mime(resp.headers.get("Content-Type"))
-            while block := resp.read(BLOCK):
-                sink.write(memoryview(block))
+            while n := resp.readinto(buf := sink.buffer()):
+                sink.commit(buf, n)
                 if sink.written > max(store.cfg.size_limits.values()):
                     raise e.rule_error("url", e.FILE_SIZE_OVER_LIMIT, "the file is too large")
         declared = mime or response_type

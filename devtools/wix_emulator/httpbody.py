@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable
 from email.message import Message
 from typing import BinaryIO
@@ -68,10 +70,22 @@ class BodyReader:
         self._left = size
 
     def readinto(self, buf: memoryview) -> int:
-        """Fill up to len(buf) bytes; 0 at the end of the body. Raises ClientGone."""
+        """Fill up to len(buf) bytes (across chunks); 0 at the end of the body.
+        Raises ClientGone."""
         if self._on_start is not None and not self.done:
             self._on_start()  # e.g. answer "Expect: 100-continue"
             self._on_start = None
+        total = 0
+        while total < len(buf):
+            n = self._read_once(buf[total:])
+            if not n:
+                break
+            total += n
+            if not self.chunked:
+                break  # the buffered reader already filled what it could
+        return total
+
+    def _read_once(self, buf: memoryview) -> int:
         while not self.done and self._left == 0:
             self._next_chunk()
         if self.done:
@@ -114,17 +128,92 @@ class BodyReader:
 
 
 class Sink:
-    """Writes blocks to a file while hashing them (MD5 [guess: Wix's `hash` is an MD5 hex])."""
+    """Writes blocks to a file while hashing them (MD5 [guess: Wix's `hash` is an MD5 hex]).
 
-    def __init__(self, fh: BinaryIO, md5: hashlib._Hash | None = None) -> None:
+    Use: `buf = sink.buffer()`, fill `n` bytes, `sink.commit(buf, n)`; `close()` at the end.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
-        self.md5 = md5 or hashlib.md5(usedforsecurity=False)
+        self.md5 = hashlib.md5(usedforsecurity=False)
         self.written = 0
         self.head = b""
+        self._buf = bytearray(BLOCK)
 
-    def write(self, block: memoryview) -> None:
+    def buffer(self) -> memoryview:
+        return memoryview(self._buf)
+
+    def _account(self, block: memoryview) -> None:
         if len(self.head) < 512:
             self.head += bytes(block[: 512 - len(self.head)])
+        self.written += len(block)
+
+    def commit(self, buf: memoryview, n: int) -> None:
+        block = buf[:n]
+        self._account(block)
         self.md5.update(block)
         self.fh.write(block)
-        self.written += len(block)
+
+    def close(self) -> None:
+        """Wait for pending work; raises what a helper thread hit."""
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PipelinedSink(Sink):
+    """A Sink whose hashing and writing run in two helper threads (both release the GIL), so
+    receiving, hashing and writing overlap. Memory: `depth` blocks."""
+
+    def __init__(self, fh: BinaryIO, depth: int = 8) -> None:
+        super().__init__(fh)
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(depth):
+            self._free.put(bytearray(BLOCK))
+        self._to_hash: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self._to_write: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._threads = [
+            threading.Thread(target=self._hash_loop, daemon=True),
+            threading.Thread(target=self._write_loop, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._closed = False
+
+    def buffer(self) -> memoryview:
+        if self._error is not None:
+            raise self._error
+        return memoryview(self._free.get())
+
+    def commit(self, buf: memoryview, n: int) -> None:
+        self._account(buf[:n])
+        self._to_hash.put((buf.obj, n))  # type: ignore[arg-type]
+
+    def _hash_loop(self) -> None:
+        while (item := self._to_hash.get()) is not None:
+            if self._error is None:
+                self.md5.update(memoryview(item[0])[: item[1]])
+            self._to_write.put(item)
+        self._to_write.put(None)
+
+    def _write_loop(self) -> None:
+        while (item := self._to_write.get()) is not None:
+            if self._error is None:
+                try:
+                    self.fh.write(memoryview(item[0])[: item[1]])
+                except BaseException as exc:  # surfaced by buffer()/close()
+                    self._error = exc
+            self._free.put(item[0])
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._to_hash.put(None)
+            for thread in self._threads:
+                thread.join()
+        if self._error is not None:
+            raise self._error

@@ -16,7 +16,7 @@ from typing import Any
 from . import errors as e
 from . import mediatypes as mt
 from . import rules
-from .httpbody import BLOCK, Sink
+from .httpbody import BLOCK, PipelinedSink, Sink
 from .server import Request, route
 from .state import StoredFile, Ticket, TusUpload, image_dims
 
@@ -107,8 +107,7 @@ def upload(req: Request, token: str) -> None:
     )
     tmp = req.store.incoming_path()
     try:
-        with tmp.open("wb", buffering=0) as fh:
-            sink = Sink(fh)
+        with tmp.open("wb", buffering=0) as fh, PipelinedSink(fh) as sink:
             _receive(req, sink, limit)
         ftype = _check_final(req, mime, name, sink.written, sink.head)
         f = _store_file(
@@ -122,7 +121,6 @@ def upload(req: Request, token: str) -> None:
 def _receive(req: Request, sink: Sink, limit: int, room: int | None = None) -> None:
     """Copy the body into `sink`. Honours a connection-cut fault (K bytes kept, then RST).
     `room` caps the bytes accepted (TUS Upload-Length); more is a 413."""
-    buf = memoryview(bytearray(BLOCK))
     cut = req.cut_after
     while True:
         want = BLOCK
@@ -132,12 +130,13 @@ def _receive(req: Request, sink: Sink, limit: int, room: int | None = None) -> N
                 req.cut_connection()
         if room is not None:
             want = min(want, room - sink.written) or 1  # 1 byte to detect an overflow
+        buf = sink.buffer()
         n = req.body.readinto(buf[:want])
         if not n:
             return
         if room is not None and sink.written + n > room:
             raise e.WixApiError(413, None)
-        sink.write(buf[:n])
+        sink.commit(buf, n)
         if sink.written > limit:
             raise e.rule_error(
                 "file",
@@ -295,9 +294,9 @@ class _OffsetSink(Sink):
         self.upload = upload
         self.start = start
 
-    def write(self, block: memoryview) -> None:
-        self.fh.write(block)
-        self.written += len(block)
+    def commit(self, buf: memoryview, n: int) -> None:
+        self.fh.write(buf[:n])
+        self.written += n
         self.upload.offset = self.start + self.written
 
 
