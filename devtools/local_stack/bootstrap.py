@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local_stack import resources as r
+from local_stack.lambda_context import ACCOUNT_ID
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _create_queues(client: Any, visibility_timeout_s: int) -> tuple[str, str, st
         QueueName=r.QUEUE_NAME,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
+            "MessageRetentionPeriod": str(r.QUEUE_RETENTION_S),
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]
@@ -122,7 +124,10 @@ def _allow_s3_to_send(client: Any, queue_url: str, queue_arn: str, bucket: str) 
                 "Principal": {"Service": "s3.amazonaws.com"},
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
-                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}},
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                },
             }
         ],
     }
@@ -130,8 +135,11 @@ def _allow_s3_to_send(client: Any, queue_url: str, queue_arn: str, bucket: str) 
 
 
 def _create_inbox(client: Any, bucket: str, queue_arn: str) -> None:
+    """Versioned, notifying the queue. Not mirrored: encryption, public-access block, lifecycle,
+    and the deny-non-TLS bucket policy (the local endpoints are plain http)."""
     with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     client.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from local_stack.resources import FUNCTIONS
+from local_stack.resources import FUNCTIONS, SQS_BATCH_SIZE, SQS_BATCHING_WINDOW_S
 
 
 def import_handler(spec: str) -> Any:
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             sqs=sqs,
             queue_url=os.environ["RELAY_QUEUE_URL"],
             wait_time_s=args.wait_time,
+            batch_size=SQS_BATCH_SIZE,
+            batching_window_s=SQS_BATCHING_WINDOW_S,
             **common,
         )
         serve = runner.run_forever

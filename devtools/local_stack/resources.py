@@ -8,43 +8,92 @@ from dataclasses import dataclass
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
+STACK_NAME = "wix-media-relay"
+"""Stands in for ${AWS::StackName} in names the template derives from it."""
+
 DEFAULT_INBOX_BUCKET = "wix-relay-inbox"
+"""Deployed: wix-relay-inbox-<stack uuid> (versioned, s3:ObjectCreated:* -> EventsQueue)."""
 QUEUE_NAME = "wix-relay-events"
 DLQ_NAME = "wix-relay-events-dlq"
-MAX_RECEIVE_COUNT = 3
-"""Redrive: after this many failed receives a message moves to the DLQ."""
-DLQ_RETENTION_S = 14 * 24 * 3600
-SQS_BATCH_SIZE = 10
-"""The worker's event source mapping batch size."""
+QUEUE_VISIBILITY_TIMEOUT_S = 5400
+QUEUE_RETENTION_S = 345600
+DLQ_RETENTION_S = 1209600
+MAX_RECEIVE_COUNT = 5
+"""Parameter MaxReceiveCount's default: deliveries before a message moves to the DLQ."""
+SQS_BATCH_SIZE = 4
+"""Parameter WorkerBatchSize's default."""
+SQS_BATCHING_WINDOW_S = 2
+"""Parameter WorkerBatchingWindowSeconds's default."""
 
 JOBS_TABLE = "wix-relay-jobs"
 IDEMPOTENCY_TABLE = "wix-relay-idempotency"
 TABLE_KEY = "id"
 """Partition key (string) of both tables."""
+JOBS_TTL_ATTRIBUTE = "expiresAt"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 """Powertools idempotency's default expiry attribute."""
-JOBS_TTL_ATTRIBUTE: str | None = None
 
-WIX_CREDENTIALS_SECRET = "wix-media-relay/wix-credentials"
-CALLERS_SECRET = "wix-media-relay/callers"
+WIX_CREDENTIALS_SECRET = f"{STACK_NAME}/wix-credentials"
+CALLERS_SECRET = f"{STACK_NAME}/callers"
+
+GLOBAL_VARIABLES = (
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_TRACE_DISABLED",
+    "WIX_API_BASE_URL",
+    "WIX_UPLOAD_HOSTS",
+    "WIX_CREDENTIALS_SECRET_ID",
+    "RELAY_JOBS_TABLE",
+    "RELAY_QUEUE_URL",
+    "RELAY_INBOX_BUCKET",
+    "RELAY_UPLOAD_THRESHOLD_BYTES",
+    "RELAY_DEFAULT_MODE",
+    "RELAY_FOLDER_ROOT",
+    "RELAY_ROUTES",
+)
+"""Globals.Function.Environment: every function gets these."""
+PARAMETER_DEFAULTS = {
+    "POWERTOOLS_SERVICE_NAME": "wix-media-relay",
+    "POWERTOOLS_METRICS_NAMESPACE": "WixMediaRelay",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "RELAY_UPLOAD_THRESHOLD_BYTES": "10485760",
+    "RELAY_DEFAULT_MODE": "auto",
+    "RELAY_FOLDER_ROOT": "/",
+    "RELAY_ROUTES": "",
+    "RELAY_WORKER_CONCURRENCY": str(SQS_BATCH_SIZE),
+    "RELAY_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+}
+"""Values the template gives from its parameters' defaults (a shell variable overrides)."""
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """A Lambda function of the template: its handler and runtime limits."""
+    """A Lambda function of the template: handler, limits and its own environment variables."""
 
     key: str
     name: str
     handler: str
     memory_mb: int
     timeout_s: int
+    variables: tuple[str, ...]
 
 
-API_FUNCTION = FunctionSpec("api", "wix-media-relay-api", "wix_relay.handlers.api.handler", 512, 29)
+API_FUNCTION = FunctionSpec(
+    "api",
+    f"{STACK_NAME}-ApiFunction",
+    "wix_relay.handlers.api.handler",
+    512,
+    29,
+    ("RELAY_CALLERS_SECRET_ID", "RELAY_CORS_ORIGINS"),
+)
 WORKER_FUNCTION = FunctionSpec(
-    "worker", "wix-media-relay-worker", "wix_relay.handlers.worker.handler", 1024, 900
+    "worker",
+    f"{STACK_NAME}-WorkerFunction",
+    "wix_relay.handlers.worker.handler",
+    1024,
+    900,
+    ("RELAY_IDEMPOTENCY_TABLE", "RELAY_WORKER_CONCURRENCY", "RELAY_MAX_RECEIVE_COUNT"),
 )
 FUNCTIONS = {spec.key: spec for spec in (API_FUNCTION, WORKER_FUNCTION)}
-
-QUEUE_VISIBILITY_TIMEOUT_S = 6 * WORKER_FUNCTION.timeout_s
-"""AWS's advice for a Lambda-consumed queue: at least six times the function timeout."""

@@ -124,7 +124,8 @@ class RunningStack:
     emulator_url: str | None
     wix_api_base_url: str
     deployed: Deployed
-    function_env: dict[str, str]
+    function_env: dict[str, dict[str, str]]
+    """Per function key, its configuration (what template.yaml gives it, resolved locally)."""
     env_file: Path
     started_in_s: float
     _stoppers: list[Any] = field(default_factory=list, repr=False)
@@ -159,6 +160,7 @@ def _ensure_free(port: int, variable: str) -> None:
 
 
 def function_environment(
+    function: r.FunctionSpec,
     config: StackConfig,
     deployed: Deployed,
     *,
@@ -167,27 +169,33 @@ def function_environment(
     upload_hosts: str,
     demo_port: int,
 ) -> dict[str, str]:
-    """The functions' configuration: the same variables template.yaml gives them on Lambda."""
+    """One function's configuration: the variables template.yaml gives it (Globals + its own),
+    resolved to the local resources, plus the local AWS endpoint and dummy credentials.
+    RELAY_*/WIX_*/POWERTOOLS_* variables set in the shell are passed on as overrides."""
     origins = [f"http://{LOOPBACK}:{demo_port}", f"http://localhost:{demo_port}"]
-    extra_origins = config.relay_env.get("RELAY_CORS_ORIGINS", "")
-    origins += [
-        o.strip() for o in extra_origins.split(",") if o.strip() and o.strip() not in origins
-    ]
-    return {
-        **config.relay_env,
-        "POWERTOOLS_SERVICE_NAME": config.relay_env.get(
-            "POWERTOOLS_SERVICE_NAME", "wix-media-relay"
-        ),
-        "POWERTOOLS_TRACE_DISABLED": "true",
+    extra = config.relay_env.get("RELAY_CORS_ORIGINS", "")
+    origins += [o.strip() for o in extra.split(",") if o.strip() and o.strip() not in origins]
+    resolved = {
+        **r.PARAMETER_DEFAULTS,
         "WIX_API_BASE_URL": wix_base_url,
         "WIX_UPLOAD_HOSTS": upload_hosts,
         "WIX_CREDENTIALS_SECRET_ID": deployed.wix_secret_id,
-        "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
-        "RELAY_CORS_ORIGINS": ",".join(origins),
         "RELAY_JOBS_TABLE": deployed.jobs_table,
-        "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_INBOX_BUCKET": deployed.inbox_bucket,
+        "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
+        "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
+        "RELAY_CORS_ORIGINS": ",".join(origins),
+    }
+    overrides = {
+        k: v
+        for k, v in config.relay_env.items()
+        if (k not in resolved or k in r.PARAMETER_DEFAULTS) and k != "RELAY_CORS_ORIGINS"
+    }
+    env = {name: resolved[name] for name in (*r.GLOBAL_VARIABLES, *function.variables)}
+    env.update(overrides)
+    return {
+        **env,
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_REGION": r.REGION,
         "AWS_DEFAULT_REGION": r.REGION,
@@ -308,7 +316,8 @@ def _write_env_file(stack: RunningStack) -> None:
         "devApiKey": stack.config.dev_api_key,
         "inboxBucket": stack.deployed.inbox_bucket,
         "functions": {
-            key: process_environment(spec, stack.function_env) for key, spec in r.FUNCTIONS.items()
+            key: process_environment(spec, stack.function_env[key])
+            for key, spec in r.FUNCTIONS.items()
         },
     }
     stack.env_file.write_text(json.dumps(document, indent=2) + "\n")
@@ -359,23 +368,27 @@ def start_stack(config: StackConfig) -> RunningStack:
         )
         demo = DemoServer(config.demo_port, relay_url=relay_url, api_key=config.dev_api_key)
         stoppers.append(demo.stop)
-        env = function_environment(
-            config,
-            deployed,
-            aws_url=aws_url,
-            wix_base_url=wix_base_url,
-            upload_hosts=upload_hosts,
-            demo_port=demo.port,
-        )
+        env = {
+            spec.key: function_environment(
+                spec,
+                config,
+                deployed,
+                aws_url=aws_url,
+                wix_base_url=wix_base_url,
+                upload_hosts=upload_hosts,
+                demo_port=demo.port,
+            )
+            for spec in r.FUNCTIONS.values()
+        }
         processes = [
             FunctionProcess(
                 spec,
-                process_environment(spec, env),
+                process_environment(spec, env[spec.key]),
                 handler=config.handlers.get(spec.key),
                 listen=listen if spec is r.API_FUNCTION else None,
                 log_dir=config.log_dir,
             )
-            for spec in (r.API_FUNCTION, r.WORKER_FUNCTION)
+            for spec in r.FUNCTIONS.values()
         ]
         stoppers += [p.stop for p in processes]
         for process in processes:

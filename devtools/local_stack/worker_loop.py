@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,7 @@ class WorkerLoop:
         timeout_s: float = 900.0,
         wait_time_s: int = 20,
         batch_size: int = SQS_BATCH_SIZE,
+        batching_window_s: float = 0.0,
     ) -> None:
         self.handler = handler
         self.sqs = sqs
@@ -87,21 +89,30 @@ class WorkerLoop:
         self.timeout_s = timeout_s
         self.wait_time_s = wait_time_s
         self.batch_size = batch_size
+        self.batching_window_s = batching_window_s
         attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
         self.queue_arn: str = attrs["Attributes"]["QueueArn"]
         self.region = self.queue_arn.split(":")[3]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def poll_once(self) -> int:
-        """Receive one batch and process it; returns how many messages it received."""
-        messages = self.sqs.receive_message(
+    def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=self.wait_time_s,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=wait_s,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
+        return messages
+
+    def poll_once(self) -> int:
+        """Receive one batch (filling it for up to the batching window once the first message
+        is there) and process it; returns how many messages it received."""
+        messages = self._receive(self.batch_size, self.wait_time_s)
+        window_ends = time.monotonic() + self.batching_window_s
+        while messages and len(messages) < self.batch_size and time.monotonic() < window_ends:
+            messages += self._receive(self.batch_size - len(messages), 1)
         if messages:
             self.process(messages)
         return len(messages)

@@ -54,7 +54,8 @@ def test_api_function_sees_its_lambda_configuration_only(probe_stack: RunningSta
     seen = probe(probe_stack)
     environ, context = seen["environ"], seen["context"]
     assert SHELL_ONLY not in environ
-    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == context["function_name"] == "wix-media-relay-api"
+    api_name = resources.API_FUNCTION.name
+    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == context["function_name"] == api_name
     assert environ["AWS_ENDPOINT_URL"] == probe_stack.aws_url
     assert environ["WIX_API_BASE_URL"] == probe_stack.emulator_url
     assert environ["WIX_UPLOAD_HOSTS"] == probe_stack.emulator_url.split("://")[1]
@@ -65,7 +66,8 @@ def test_api_function_sees_its_lambda_configuration_only(probe_stack: RunningSta
         f"http://127.0.0.1:{port}",
         f"http://localhost:{port}",
     }
-    assert context["invoked_function_arn"].endswith(":function:wix-media-relay-api")
+    assert context["invoked_function_arn"].endswith(f":function:{api_name}")
+    assert "RELAY_IDEMPOTENCY_TABLE" not in environ  # the worker's, not the API's
     assert context["remaining_ms"] > 0
     # The relay's own configuration accepts it.
     from wix_relay.config import Settings
@@ -97,7 +99,7 @@ def test_inbox_object_reaches_the_worker_as_a_lambda_sqs_event(probe_stack: Runn
     notification = json.loads(record["body"])["Records"][0]
     assert notification["eventName"] == "ObjectCreated:Put"
     assert notification["s3"]["bucket"]["name"] == probe_stack.deployed.inbox_bucket
-    assert seen["context"]["function_name"] == "wix-media-relay-worker"
+    assert seen["context"]["function_name"] == resources.WORKER_FUNCTION.name
 
 
 def test_resources_are_those_of_a_deployment(probe_stack: RunningStack) -> None:
@@ -137,7 +139,10 @@ def test_env_file_and_demo_page(probe_stack: RunningStack) -> None:
     document = json.loads(probe_stack.env_file.read_text())
     assert document["devApiKey"] == DEV_API_KEY
     assert document["relayUrl"] == probe_stack.relay_url
-    assert document["functions"]["worker"]["AWS_LAMBDA_FUNCTION_NAME"] == "wix-media-relay-worker"
+    worker_env = document["functions"]["worker"]
+    assert worker_env["AWS_LAMBDA_FUNCTION_NAME"] == resources.WORKER_FUNCTION.name
+    assert worker_env["RELAY_IDEMPOTENCY_TABLE"] == probe_stack.deployed.idempotency_table
+    assert "RELAY_CALLERS_SECRET_ID" not in worker_env
     assert oct(probe_stack.env_file.stat().st_mode & 0o777) == "0o600"
 
     page = requests.get(f"{probe_stack.demo_url}/", timeout=10)
