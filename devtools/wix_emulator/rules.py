@@ -25,6 +25,18 @@ def check_declared(mime: str, name: str | None, field: str = "mimeType") -> None
         )
 
 
+def check_generated(mime: str, generated: str, field: str = "mimeType") -> None:
+    """[guess] The type sent with the bytes must not contradict the generate-time mimeType
+    (octet-stream is always allowed: Wix sniffs)."""
+    declared = mt.category_of_mime(mime)
+    if mime != mt.OCTET_STREAM and mt.category_of_mime(generated) not in (None, declared):
+        raise e.rule_error(
+            field,
+            e.MISMATCH_MIME_TYPE,
+            f"mime type {mime!r} contradicts the generated mimeType {generated!r}",
+        )
+
+
 def check_content(mime: str, head: bytes, field: str = "file") -> None:
     """Type rules on the first bytes of the real content."""
     sniffed = mt.sniff(head)

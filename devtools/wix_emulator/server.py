@@ -233,10 +233,11 @@ class Request(BaseHTTPRequestHandler):
             return
         minute = int(self.store.now() // 60)
         with self.store.lock:
-            window, count = self.store.rate_window.get(self.identity, (minute, 0))
+            # One site, one app instance: every authenticated call shares the budget.
+            window, count = self.store.rate_window.get("site", (minute, 0))
             if window != minute:
                 count = 0
-            self.store.rate_window[self.identity] = (minute, count + 1)
+            self.store.rate_window["site"] = (minute, count + 1)
         if count >= per_minute:
             raise e.application_error(429, "TOO_MANY_REQUESTS", "rate limit exceeded")
 

@@ -84,16 +84,7 @@ def upload(req: Request, token: str) -> None:
     # [guess] without a Content-Type the type given at generate time is used.
     mime = mt.base_mime(req.headers.get("Content-Type")) or mt.base_mime(fields["mimeType"])
     rules.check_declared(mime, name)
-    generated = mt.base_mime(fields["mimeType"])
-    if mime != mt.OCTET_STREAM and mt.category_of_mime(generated) not in (
-        None,
-        mt.category_of_mime(mime),
-    ):
-        raise e.rule_error(
-            "mimeType",
-            e.MISMATCH_MIME_TYPE,
-            f"Content-Type {mime!r} contradicts the generated mimeType {generated!r}",
-        )
+    rules.check_generated(mime, mt.base_mime(fields["mimeType"]))
     expected = mt.resolve(mime, name)
     if req.body.length is not None:
         if req.body.length == 0:
@@ -219,6 +210,7 @@ def tus_create(req: Request) -> None:
     name = metadata.get("filename") or ticket.fields.get("fileName")
     mime = mt.base_mime(metadata.get("contentType")) or mt.base_mime(ticket.fields["mimeType"])
     rules.check_declared(mime, name)
+    rules.check_generated(mime, mt.base_mime(ticket.fields["mimeType"]))
     rules.check_size(req.store, mt.resolve(mime, name), length, field="Upload-Length")
     upload = TusUpload(
         id=uuid.uuid4().hex,
