@@ -1,7 +1,7 @@
 # ruff: noqa: T201, S603 - a command-line script that runs the sam CLI
 """Regenerate the event bank in events/ (run from the repository root).
 
-    .venv/bin/python events/generate.py            # needs .venv-sam (sam local generate-event)
+    .venv/bin/python events/generate.py [--out DIR]   # needs .venv-sam (sam local generate-event)
 
 The base shapes come from `sam local generate-event` (HTTP API v2, S3 put, SQS receive-message);
 they are then edited to look like what AWS really delivers to this stack (bucket
@@ -14,6 +14,7 @@ structure"; Lambda "Invoking Lambda function URLs"). Output is deterministic.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import hashlib
@@ -68,11 +69,14 @@ def sam_event(*args: str) -> dict[str, Any]:
     return event
 
 
+OUT = ROOT  # main(--out) changes it
+
+
 def write(relative: str, event: Any) -> None:
-    path = ROOT / relative
+    path = OUT / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print("wrote", path.relative_to(ROOT.parent))
+    print("wrote", path)
 
 
 # --- HTTP API (payload format 2.0) ---------------------------------------------------------------
@@ -526,7 +530,11 @@ def eventbridge_events() -> None:
     )
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    global OUT  # noqa: PLW0603 - a script's output directory
+    parser = argparse.ArgumentParser(description="Regenerate the event bank.")
+    parser.add_argument("--out", type=Path, default=ROOT, help="directory (default: events/)")
+    OUT = parser.parse_args(argv).out
     if not Path(SAM).exists():
         print(f"sam not found at {SAM}; run `make .venv-sam/.installed` first", file=sys.stderr)
         return 1
