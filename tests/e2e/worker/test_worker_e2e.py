@@ -57,7 +57,7 @@ def test_direct_s3_and_eventbridge_events(worker_rig: WorkerRig) -> None:
 def test_sqs_wrapped_events_test_event_and_a_poison_message(worker_rig: WorkerRig) -> None:
     put = worker_rig.put("wrapped/x.jpg")
     other = worker_rig.put("wrapped/y.jpg", JPEG + b"y")
-    worker_rig.sqs.purge_queue(QueueUrl=worker_rig.queue_url)
+    worker_rig.discard_messages()
     test_event = event_sample("sqs/s3-test-event.json")["Records"][0]["body"]
     event = worker_rig.sqs_event(
         worker_rig.s3_event(put),
@@ -108,7 +108,7 @@ def test_every_mode_relays_the_same_bytes(worker_rig: WorkerRig) -> None:
 def test_duplicate_deliveries_upload_once(worker_rig: WorkerRig) -> None:
     put = worker_rig.put("dup/once.jpg", bucket=VERSIONED)
     # moto's notifications lack the versionId real S3 sends for versioned buckets: use ours
-    worker_rig.sqs.purge_queue(QueueUrl=worker_rig.queue_url)
+    worker_rig.discard_messages()
     body = worker_rig.s3_event(put)
     assert worker_rig.invoke(worker_rig.sqs_event(body)) == {"batchItemFailures": []}
     # ten more deliveries of the same object version in one batch, processed concurrently
@@ -122,7 +122,7 @@ def test_duplicate_deliveries_upload_once(worker_rig: WorkerRig) -> None:
 
 def test_concurrent_first_deliveries_upload_once(worker_rig: WorkerRig) -> None:
     put = worker_rig.put("dup/race.jpg", JPEG * 20, bucket=VERSIONED)
-    worker_rig.sqs.purge_queue(QueueUrl=worker_rig.queue_url)
+    worker_rig.discard_messages()
     body = worker_rig.s3_event(put)
     event = worker_rig.sqs_event(*[body] * 10)
     answer = worker_rig.invoke(event)
