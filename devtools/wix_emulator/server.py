@@ -351,6 +351,11 @@ class EmulatorServer(ThreadingHTTPServer):
         self._conn_lock = threading.Lock()
         super().__init__((cfg.host, port), Request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (reset, broken pipe) is normal here; print the rest."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conn_lock:
             self._connections.add(request)

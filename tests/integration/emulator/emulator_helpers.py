@@ -21,11 +21,13 @@ class WixCalls:
 
     def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
         kw.setdefault("headers", self.headers)
-        return requests.post(self.url + path, json=body, timeout=10, **kw)
+        kw.setdefault("timeout", 10)
+        return requests.post(self.url + path, json=body, **kw)
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("headers", self.headers)
-        return requests.get(self.url + path, timeout=10, **kw)
+        kw.setdefault("timeout", 10)
+        return requests.get(self.url + path, **kw)
 
     def generate(self, **fields: Any) -> requests.Response:
         return self.post(API + "/generate-upload-url", fields)
