@@ -24,7 +24,7 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def usage(stack: RunningStack, sample: str) -> str:
+def usage(stack: RunningStack, sample: str, sample_size: int) -> str:
     c = stack.config
     key = shlex.quote(c.dev_api_key)
     bucket = stack.deployed.inbox_bucket
@@ -67,16 +67,15 @@ def usage(stack: RunningStack, sample: str) -> str:
         f"  dev API key   {c.dev_api_key}   ({key_note})",
         f"  function env  {_relative(stack.env_file)}   (used by make invoke)",
         "",
-        "Try it (copy and paste; any file works instead of the sample):",
+        "Try it (copy and paste; for another file, change its name, type and size):",
         f"  export RELAY={stack.relay_url} KEY={key}",
         "  curl -s $RELAY/v1/health",
         "",
         "  # 1. Upload URL (what a browser does): ask the relay, then PUT the file to the URL",
         '  UPLOAD_URL=$(curl -s -X POST $RELAY/v1/upload-url -H "x-api-key: $KEY" \\',
         "      -H 'content-type: application/json' \\",
-        '      -d \'{"mimeType":"image/png","fileName":"sample.png"}\' | '
-        + _EXTRACT.format(field="uploadUrl")
-        + ")",
+        '      -d \'{"mimeType":"image/png","fileName":"sample.png",'
+        f'"sizeInBytes":{sample_size}}}\' | ' + _EXTRACT.format(field="uploadUrl") + ")",
         f"  curl -s -T {sample} -H 'content-type: image/png' \"$UPLOAD_URL\"",
         "",
         "  # 2. S3 → Wix: drop a file in the inbox; the worker puts it in Wix at /any/folder/",
@@ -108,11 +107,11 @@ def main() -> int:
         print(f"local stack: {exc}", file=sys.stderr)
         return 2
     sample = config.state_dir / "sample.png"
-    sample.write_bytes(sample_png())
+    sample.write_bytes(png := sample_png())
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        print(usage(stack, _relative(sample)), flush=True)
+        print(usage(stack, _relative(sample), len(png)), flush=True)
         stopped.wait()
     except KeyboardInterrupt:
         pass

@@ -16,10 +16,10 @@ import importlib
 import os
 import socket
 import sys
-import threading
 import time
 from typing import Any
 
+from local_stack.child import exit_when_parent_goes, signal_ready
 from local_stack.resources import FUNCTIONS, SQS_BATCH_SIZE, SQS_BATCHING_WINDOW_S
 
 
@@ -27,18 +27,6 @@ def import_handler(spec: str) -> Any:
     """`package.module.attr` (SAM's Handler form) or `package.module:attr`."""
     module, _, attr = spec.rpartition(":") if ":" in spec else spec.rpartition(".")
     return getattr(importlib.import_module(module), attr)
-
-
-def _exit_when_parent_goes(fd: int) -> None:
-    def watch() -> None:
-        try:
-            while os.read(fd, 1):
-                pass
-        except OSError:
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-time", type=int, default=20)
     args = parser.parse_args(argv)
     spec = FUNCTIONS[args.function]
-    _exit_when_parent_goes(args.lifeline_fd)
+    exit_when_parent_goes(args.lifeline_fd)
 
     started = time.monotonic()
     handler = import_handler(args.handler or spec.handler)
@@ -83,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             **common,
         )
         serve = runner.run_forever
-    os.write(args.ready_fd, b"ready\n")
-    os.close(args.ready_fd)
+    signal_ready(args.ready_fd)
     with contextlib.suppress(KeyboardInterrupt):
         serve()
     return 0

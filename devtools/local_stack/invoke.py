@@ -57,9 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-function-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.in_function_process:  # the child: event on stdin, environment = the function's
+        # As on Lambda, the function's logs are not its response: logs (stdout) go to stderr,
+        # and only the response is written to the real stdout.
+        response_out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
         started = time.monotonic()
         result = run_handler(args.function, json.load(sys.stdin))
-        print(json.dumps(result, indent=2, default=str))
+        sys.stdout.flush()
+        print(json.dumps(result, indent=2, default=str), file=response_out, flush=True)
         took = (time.monotonic() - started) * 1000
         print(
             f"[invoke] {args.function} returned in {took:.0f} ms (incl. cold start)",

@@ -11,25 +11,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import secrets
-import select
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from local_stack import resources as r
 from local_stack.bootstrap import Deployed, bootstrap
+from local_stack.child import REPO_ROOT, ChildFailed, ChildProcess
 from local_stack.demo_server import DemoServer
 
 LOOPBACK = "127.0.0.1"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = "env.json"
 
 # Variables that configure the stack itself (never passed to the functions), and the real Wix
@@ -208,15 +204,9 @@ def process_environment(
 ) -> dict[str, str]:
     """What a function process sees: its configuration plus what the Lambda runtime sets, and
     nothing from the developer's shell or ~/.aws (as on Lambda)."""
-    base = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TZ", "HOME"}}
     return {
-        **base,
+        **_base_environment(),
         **function_env,
-        "PYTHONPATH": os.pathsep.join(
-            str(p) for p in (REPO_ROOT / "src", REPO_ROOT / "devtools", REPO_ROOT)
-        ),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -226,76 +216,51 @@ def process_environment(
     }
 
 
-class FunctionProcess:
-    """A relay function in a child process (`python -m local_stack.function`)."""
-
-    def __init__(
-        self,
-        function: r.FunctionSpec,
-        env: dict[str, str],
-        *,
-        handler: str | None = None,
-        listen: socket.socket | None = None,
-        log_dir: Path | None = None,
-    ) -> None:
-        ready_r, ready_w = os.pipe()
-        life_r, self._lifeline = os.pipe()
-        args = [sys.executable, "-m", "local_stack.function", function.key]
-        args += ["--ready-fd", str(ready_w), "--lifeline-fd", str(life_r)]
-        fds = [ready_w, life_r]
-        if listen is not None:
-            args += ["--listen-fd", str(listen.fileno())]
-            fds.append(listen.fileno())
-        if handler:
-            args += ["--handler", handler]
-        self._log: TextIO | None = None
-        if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            self._log = (log_dir / f"{function.key}.log").open("a", encoding="utf-8")
-        self.function = function
-        self.process = subprocess.Popen(
-            args, env=env, pass_fds=fds, stdout=self._log, stderr=self._log, cwd=REPO_ROOT
-        )
-        os.close(ready_w)
-        os.close(life_r)
-        self._ready = ready_r
-
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        try:
-            while time.monotonic() < deadline:
-                readable, _, _ = select.select([self._ready], [], [], 0.2)
-                if readable and os.read(self._ready, 16).startswith(b"ready"):
-                    return
-                if self.process.poll() is not None:
-                    raise StackError(
-                        f"the {self.function.key} function exited with code "
-                        f"{self.process.returncode} while starting (see its output above)"
-                    )
-            raise StackError(f"the {self.function.key} function did not start in {timeout_s} s")
-        finally:
-            os.close(self._ready)
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._lifeline)  # the child exits when this closes
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
+def _base_environment() -> dict[str, str]:
+    keep = {"PATH", "LANG", "LC_ALL", "TZ", "HOME"}
+    return {
+        **{k: v for k, v in os.environ.items() if k in keep},
+        "PYTHONPATH": os.pathsep.join(
+            str(p) for p in (REPO_ROOT / "src", REPO_ROOT / "devtools", REPO_ROOT)
+        ),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
-def _start_moto(port: int) -> tuple[Any, str]:
-    from moto.server import ThreadedMotoServer
+def _start_moto(port: int, log_dir: Path | None) -> ChildProcess:
+    return ChildProcess(
+        "moto",
+        "local_stack.moto_process",
+        ["--port", str(port)],
+        _base_environment(),
+        log_dir=log_dir,
+    )
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
-    server.start()
-    host, real_port = server.get_host_and_port()
-    return server, f"http://{host}:{real_port}"
+
+def _moto_url(moto: ChildProcess) -> str:
+    try:
+        return f"http://{LOOPBACK}:{int(moto.wait_ready())}"
+    except (ChildFailed, ValueError) as exc:
+        raise StackError(f"moto did not start: {exc}") from exc
+
+
+def _start_function(
+    spec: r.FunctionSpec,
+    env: dict[str, str],
+    *,
+    handler: str | None,
+    listen: socket.socket | None,
+    log_dir: Path | None,
+) -> ChildProcess:
+    args = [spec.key]
+    fds: tuple[int, ...] = ()
+    if listen is not None:
+        args += ["--listen-fd", str(listen.fileno())]
+        fds = (listen.fileno(),)
+    if handler:
+        args += ["--handler", handler]
+    return ChildProcess(spec.key, "local_stack.function", args, env, pass_fds=fds, log_dir=log_dir)
 
 
 def _start_emulator(port: int) -> Any:
@@ -345,7 +310,7 @@ def start_stack(config: StackConfig) -> RunningStack:
         stoppers.append(listen.close)
         relay_url = f"http://{LOOPBACK}:{listen.getsockname()[1]}"
 
-        moto, aws_url = _start_moto(config.aws_port)
+        moto = _start_moto(config.aws_port, config.log_dir)  # starts while the emulator does
         stoppers.append(moto.stop)
         emulator_url: str | None = None
         if config.real_wix is None:
@@ -359,6 +324,7 @@ def start_stack(config: StackConfig) -> RunningStack:
             wix_base_url = config.relay_env.get("WIX_API_BASE_URL") or "https://www.wixapis.com"
             upload_hosts = config.relay_env.get("WIX_UPLOAD_HOSTS") or "upload.wixmp.com"
 
+        aws_url = _moto_url(moto)
         deployed = bootstrap(
             aws_url,
             wix_credentials=credentials,
@@ -381,7 +347,7 @@ def start_stack(config: StackConfig) -> RunningStack:
             for spec in r.FUNCTIONS.values()
         }
         processes = [
-            FunctionProcess(
+            _start_function(
                 spec,
                 process_environment(spec, env[spec.key]),
                 handler=config.handlers.get(spec.key),
@@ -392,7 +358,10 @@ def start_stack(config: StackConfig) -> RunningStack:
         ]
         stoppers += [p.stop for p in processes]
         for process in processes:
-            process.wait_ready()
+            try:
+                process.wait_ready()
+            except ChildFailed as exc:
+                raise StackError(f"the {process.name} function: {exc}") from exc
         stack = RunningStack(
             config=config,
             relay_url=relay_url,
