@@ -44,7 +44,7 @@ def _prepare(model: RequestModel) -> tuple[Runtime, UploadRequest, dict[str, Any
     """Parse, validate and authorize the request; return the Wix fields to send."""
     runtime: Runtime = router.context["runtime"]
     caller: Caller = router.context["caller"]
-    request = model.parse(router.current_event.decoded_body)
+    request = model.parse(request_body())
     file_path = caller.policy.authorize_destination(
         file_path=request.file_path,
         mime_type=request.mime_type,
@@ -58,6 +58,14 @@ def _prepare(model: RequestModel) -> tuple[Runtime, UploadRequest, dict[str, Any
             [FieldProblem("filePath", "must be at most 100 characters", "MAX_LENGTH")],
         )
     return runtime, request, request.wix_fields(file_path)
+
+
+def request_body() -> str | None:
+    """The body as text (Function URLs may base64-encode it)."""
+    try:
+        return router.current_event.decoded_body
+    except ValueError:  # binascii.Error / UnicodeDecodeError
+        raise InvalidInput("the request body is not valid base64", code="INVALID_JSON") from None
 
 
 def _issued(operation: str, fields: dict[str, Any]) -> None:

@@ -376,3 +376,15 @@ def test_invalid_registry_is_a_500_that_reveals_nothing(relay_api: RelayApi) -> 
     response = relay_api.request("POST", "/v1/upload-url", OK_BODY, api_key=PARTNER_KEY)
     assert (response.status, response.error_code) == (500, "CONFIGURATION_ERROR")
     assert "apiKeys" not in response.body
+
+
+def test_base64_bodies_are_decoded_and_bad_base64_is_refused(relay_api: RelayApi) -> None:
+    body = {"mimeType": "text/html", "sizeInBytes": 5}
+    decoded = relay_api.request(
+        "POST", "/v1/upload-url", body, api_key=PARTNER_KEY, base64_body=True, function_url=True
+    )
+    assert (decoded.status, decoded.error_code) == (403, "MIME_TYPE_NOT_ALLOWED")
+    event = api_event("POST", "/v1/upload-url", body="{}", headers={"x-api-key": PARTNER_KEY})
+    event["body"], event["isBase64Encoded"] = "////", True  # decodes to bytes that are not UTF-8
+    bad = relay_api(event)
+    assert (bad.status, bad.error_code) == (400, "INVALID_JSON")
