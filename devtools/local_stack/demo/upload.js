@@ -65,8 +65,8 @@ document.getElementById("upload-form").addEventListener("submit", async (event) 
     const descriptor = await putFile(uploadUrl, file);
     result.textContent = JSON.stringify(descriptor, null, 2);
     result.hidden = false;
-    if (descriptor.mediaType === "IMAGE" && descriptor.url) {
-      preview.src = descriptor.url;
+    if (file.type.startsWith("image/")) {
+      preview.src = URL.createObjectURL(file); // the local copy: Wix may still be processing
       preview.hidden = false;
     }
     show("done", `Uploaded: Wix file ${descriptor.id}`);
