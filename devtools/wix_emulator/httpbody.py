@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import queue
 import threading
 from collections.abc import Callable
@@ -24,7 +25,7 @@ class BodyReader:
     """Reads one request body from the connection's buffered reader."""
 
     def __init__(
-        self, rfile: BinaryIO, headers: Message, on_start: Callable[[], None] | None = None
+        self, rfile: io.BufferedIOBase, headers: Message, on_start: Callable[[], None] | None = None
     ) -> None:
         self._rfile = rfile
         self._on_start = on_start
@@ -90,7 +91,7 @@ class BodyReader:
             self._next_chunk()
         if self.done:
             return 0
-        n = self._rfile.readinto(buf[: min(len(buf), self._left)])  # type: ignore[attr-defined]
+        n = self._rfile.readinto(buf[: min(len(buf), self._left)])
         if not n:
             raise ClientGone
         self._left -= n
