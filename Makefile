@@ -65,6 +65,7 @@ emulator: $(STAMP) ## the Wix emulator alone, in the foreground (WIX_EMULATOR_PO
 
 build: $(STAMP) $(SAM_STAMP) ## sam build (arm64, python3.13, no container)
 	PATH="$$(dirname $$(readlink -f $(PY))):$$PATH" $(SAM) build --template-file template.yaml
+	@du -sh .aws-sam/build/*/
 
 validate: $(STAMP) $(SAM_STAMP) ## sam validate --lint, cfn-lint, cfn-lint after the SAM transform
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
