@@ -43,11 +43,21 @@ def run_worker(
     warm: list[dict[str, Any]] | None = None,
     module: str = "wix_relay.handlers.worker",
     timeout_s: float = 600,
+    count_sockets: bool = False,
 ) -> list[dict[str, Any]]:
     """One warm worker process; a measurement dict per event (see bench.worker_child)."""
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         spec = Path(tmp) / "spec.json"
-        spec.write_text(json.dumps({"module": module, "warm": warm or [], "events": events}))
+        spec.write_text(
+            json.dumps(
+                {
+                    "module": module,
+                    "warm": warm or [],
+                    "events": events,
+                    "count_sockets": count_sockets,
+                }
+            )
+        )
         out = run_json_child(["bench.worker_child", str(spec)], env, "bench", timeout_s)
     results: list[dict[str, Any]] = out["results"]
     return results

@@ -2,6 +2,7 @@
 
     python -m bench.servers moto
     python -m bench.servers emulator
+    python -m bench.servers gateway    (the API handler behind local_stack's HTTP gateway)
 
 Prints one JSON line `{"url": ...}` once the server listens on a free loopback port, then serves
 until its standard input closes (so it dies with the harness).
@@ -10,6 +11,7 @@ until its standard input closes (so it dies with the harness).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +35,12 @@ def _emulator() -> tuple[str, Callable[[], None]]:
     if config_cls is None:
         from wix_emulator.config import EmulatorConfig as config_cls
     config = config_cls.from_env()
+    # Stand-in for Wix's servers: answer without Nagle's algorithm. The emulator writes headers
+    # and body in two sends; with Nagle on, the body waits for the client's delayed ACK (~40 ms
+    # per call on Linux loopback), an artefact real Wix servers do not have.
+    from wix_emulator import server as emulator_server
+
+    emulator_server.Request.disable_nagle_algorithm = True
     running: Any = wix_emulator.start_emulator(config, port=0)
     url = getattr(running, "url", None) or getattr(running, "base_url", None)
     if url is None:
@@ -41,9 +49,19 @@ def _emulator() -> tuple[str, Callable[[], None]]:
     return str(url).rstrip("/"), stop
 
 
+def _gateway() -> tuple[str, Callable[[], None]]:
+    """The API handler behind devtools/local_stack's HTTP gateway (its env from the harness)."""
+    from local_stack.gateway import LocalGateway
+
+    from wix_relay.handlers.api import handler
+
+    gateway = LocalGateway(handler, function_name="bench-api", access_log=False).start()
+    return gateway.url, gateway.stop
+
+
 def main(argv: list[str]) -> int:
     kind = argv[1] if len(argv) > 1 else ""
-    starters = {"moto": _moto, "emulator": _emulator}
+    starters = {"moto": _moto, "emulator": _emulator, "gateway": _gateway}
     if kind not in starters:
         print(json.dumps({"error": f"unknown server {kind!r}"}), flush=True)
         return 2
@@ -53,6 +71,10 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
         return 1
     print(json.dumps({"url": url}), flush=True)
+    # Nobody reads our stdout after this line: send later output (handler logs) to /dev/null so
+    # a full pipe can never block the server.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
     try:
         sys.stdin.read()  # block until the harness closes our stdin (or dies)
     finally:

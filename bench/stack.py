@@ -59,7 +59,9 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def spawn_server(kind: str, timeout_s: float = 60.0) -> tuple[subprocess.Popen[str], str]:
+def spawn_server(
+    kind: str, timeout_s: float = 60.0, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.servers", kind],
         stdin=subprocess.PIPE,
@@ -67,7 +69,7 @@ def spawn_server(kind: str, timeout_s: float = 60.0) -> tuple[subprocess.Popen[s
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=REPO,
-        env={**base_env(), **SERVER_ENV},
+        env=env or {**base_env(), **SERVER_ENV},
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout_s

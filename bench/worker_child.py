@@ -2,11 +2,12 @@
 
     python -m bench.worker_child SPEC.json
 
-SPEC: {"module": "wix_relay.handlers.worker", "warm": [event, ...], "events": [event, ...]}.
+SPEC: {"module": "wix_relay.handlers.worker", "warm": [event, ...], "events": [event, ...],
+"count_sockets": false}.
 Imports the handler, runs the warm-up events (lazy clients, bytecode), then each measured event
 while a sampler thread records RSS, threads and open TCP connections. Prints one JSON line per
-measured event: seconds, idle/peak RSS, ru_maxrss, bytes read/written by the process (from
-/proc/self/io: sockets included), peak threads and connections, and the handler's response.
+measured event: seconds, idle/peak RSS, ru_maxrss, bytes read/written (/proc/self/io) and, with
+count_sockets, over sockets, peak threads and connections, and the handler's response.
 """
 
 from __future__ import annotations
@@ -35,6 +36,42 @@ def io_counters() -> dict[str, int]:
             name, _, value = line.partition(":")
             out[name.strip()] = int(value)
     return out
+
+
+class SocketBytes:
+    """Bytes this process received / sent over sockets (rchar does not count recv)."""
+
+    received = 0
+    sent = 0
+
+    @classmethod
+    def install(cls) -> None:
+        """Count every socket's traffic from now on (bench child only: it slows I/O a bit)."""
+        import socket
+
+        class CountingSocket(socket.socket):
+            __slots__ = ()
+
+            def recv(self, *args: Any) -> bytes:
+                data = super().recv(*args)
+                cls.received += len(data)
+                return data
+
+            def recv_into(self, *args: Any) -> int:
+                n = super().recv_into(*args)
+                cls.received += n
+                return n
+
+            def send(self, data: Any, *args: Any) -> int:
+                n = super().send(data, *args)
+                cls.sent += n
+                return n
+
+            def sendall(self, data: Any, *args: Any) -> None:
+                super().sendall(data, *args)
+                cls.sent += memoryview(data).nbytes
+
+        socket.socket = CountingSocket  # type: ignore[misc]
 
 
 def maxrss_bytes() -> int:
@@ -80,6 +117,7 @@ def measure(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
     idle = rss_bytes()
     maxrss_before = maxrss_bytes()
     io_before = io_counters()
+    net_before = (SocketBytes.received, SocketBytes.sent)
     sampler = Sampler()
     sampler.start()
     t0 = time.perf_counter()
@@ -99,6 +137,8 @@ def measure(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
         "maxrss_before": maxrss_before,
         "maxrss_after": maxrss_after,
         "rchar": io_after["rchar"] - io_before["rchar"],
+        "socket_received": SocketBytes.received - net_before[0],
+        "socket_sent": SocketBytes.sent - net_before[1],
         "wchar": io_after["wchar"] - io_before["wchar"],
         "threads_peak": sampler.peak_threads,
         "connections_peak": sampler.peak_connections,
@@ -113,6 +153,8 @@ def main(argv: list[str]) -> int:
             spec = json.load(fh)
         from bench.events import LambdaContext
 
+        if spec.get("count_sockets"):
+            SocketBytes.install()
         module = importlib.import_module(spec.get("module", "wix_relay.handlers.worker"))
         for event in spec.get("warm", []):
             module.handler(event, LambdaContext())
