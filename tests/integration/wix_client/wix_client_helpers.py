@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +101,17 @@ class CountingFile:
         self.path = path
         self.served = 0
         self.opens: list[int] = []
+        self._trigger: tuple[int, Callable[[], object]] | None = None
+
+    def when_served(self, threshold: int, action: Callable[[], object]) -> None:
+        """Run `action` once, as soon as `threshold` bytes were served in total."""
+        self._trigger = (threshold, action)
+
+    def _count(self, n: int) -> None:
+        self.served += n
+        if self._trigger and self.served >= self._trigger[0]:
+            action, self._trigger = self._trigger[1], None
+            action()
 
     def __call__(self, offset: int) -> CountingFile.Reader:
         self.opens.append(offset)
@@ -115,7 +126,7 @@ class CountingFile:
 
         def read(self, size: int = -1, /) -> bytes:
             data = self._handle.read(size)
-            self._owner.served += len(data)
+            self._owner._count(len(data))
             return data
 
         def close(self) -> None:

@@ -35,19 +35,18 @@ class Authenticator:
         self._token: str | None = None
         self._token_for: AppCredentials | None = None
         self._expires_at = 0.0
+        self._last: Credentials | None = None
 
     def credentials(self) -> Credentials:
         creds = self._provider()
         if not isinstance(creds, ApiKeyCredentials | AppCredentials):
             raise WixError("the Wix credentials provider returned no credentials")
+        self._last = creds
         return creds
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret value that must never appear in a message (for redaction)."""
-        try:
-            found = self.credentials().secrets()
-        except Exception:  # redaction must not fail on a broken provider
-            found = ()
+        """The secret values last used, which must never appear in a message (for redaction)."""
+        found = self._last.secrets() if self._last else ()
         return (*found, self._token) if self._token else found
 
     def headers(self) -> dict[str, str]:
