@@ -24,7 +24,8 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def usage(stack: RunningStack, sample: str, sample_size: int) -> str:
+def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> str:
+    """The banner: endpoints, the dev key, and commands to paste (`python` has boto3)."""
     c = stack.config
     key = shlex.quote(c.dev_api_key)
     bucket = stack.deployed.inbox_bucket
@@ -42,7 +43,7 @@ def usage(stack: RunningStack, sample: str, sample_size: int) -> str:
     )
     creds = f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={r.REGION}"
     boto = (
-        "python3 -c \"import boto3; boto3.client('s3', endpoint_url='"
+        f"{python} -c \"import boto3; boto3.client('s3', endpoint_url='"
         + aws
         + f"', region_name='{r.REGION}', aws_access_key_id='testing', "
         "aws_secret_access_key='testing').upload_file('"
@@ -111,7 +112,8 @@ def main() -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        print(usage(stack, _relative(sample), len(png)), flush=True)
+        python = _relative(Path(sys.executable))
+        print(usage(stack, _relative(sample), len(png), python), flush=True)
         stopped.wait()
     except KeyboardInterrupt:
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import uuid
@@ -176,3 +177,27 @@ def test_env_file_names_what_invoke_needs(local_stack: Any) -> None:
     document = json.loads(Path(local_stack.env_file).read_text())
     assert document["devApiKey"] == DEV_API_KEY
     assert set(document["functions"]) == {"api", "worker"}
+
+
+def test_the_printed_commands_work(local_stack: Any, tmp_path: Path) -> None:
+    """Paste the banner's commands into bash, as a developer would after `make run`."""
+    from local_stack.__main__ import usage
+
+    sample = tmp_path / "sample.png"
+    sample.write_bytes(png := sample_png())
+    banner = usage(local_stack, str(sample), len(png), sys.executable)
+    commands = banner.split("Try it", 1)[1].split("\n", 1)[1].splitlines()
+    if shutil.which("aws") is None:  # the boto3 line that follows does the same upload
+        at = next(i for i, line in enumerate(commands) if "AWS_ACCESS_KEY_ID=" in line)
+        del commands[at : at + 2]
+    script = "set -euo pipefail\n" + "\n".join(commands)
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert '"status":"ok"' in result.stdout.replace(" ", "")
+    assert stored(local_stack, "/dev", "sample.png") is not None  # the upload-URL flow
+    entry = wait_for(
+        lambda: stored(local_stack, "/any/folder", "photo.png"), "the S3 flow", local_stack
+    )
+    assert entry["md5"] == hashlib.md5(png).hexdigest()
