@@ -366,11 +366,17 @@ def _send_with_mime_fallback(
     except Exception as exc:
         if dest.mime_type == OCTET_STREAM or not is_mime_refusal(exc):
             raise
+        refusal = exc
     # With octet-stream, Wix needs the extension in the file name to sniff the type [doc].
     if "." not in dest.file_name.lstrip("."):
         extension = _mime_table().guess_extension(dest.mime_type, strict=False)
         dest = replace(dest, file_name=dest.file_name + (extension or ""))
-    return _send(mode, job.source, dest, OCTET_STREAM, info.size, ports, options)
+    try:
+        return _send(mode, job.source, dest, OCTET_STREAM, info.size, ports, options)
+    except Exception as exc:
+        if is_mime_refusal(exc):  # refused both ways: the first refusal says more
+            raise refusal from exc
+        raise
 
 
 def is_mime_refusal(exc: BaseException) -> bool:

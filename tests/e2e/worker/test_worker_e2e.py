@@ -3,7 +3,10 @@ emulator over real HTTP, every trigger shape, every mode, duplicates and faults.
 
 from __future__ import annotations
 
+import io
 import json
+
+import pytest
 
 from tests.fixtures.worker import INBOX, JPEG, VERSIONED, WorkerRig, event_sample
 
@@ -243,3 +246,57 @@ def test_the_source_object_is_never_modified(worker_rig: WorkerRig) -> None:
         before["LastModified"],
         before["Metadata"],
     )
+
+
+def emitted(text: str) -> tuple[list[dict], list[dict]]:
+    """(EMF metric blobs, log records) from the handler's stdout."""
+    blobs, logs = [], []
+    for line in text.splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        (blobs if isinstance(doc, dict) and "_aws" in doc else logs).append(doc)
+    return blobs, logs
+
+
+def test_lambda_entry_point_emits_metrics_and_keyed_logs(
+    worker_rig: WorkerRig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local_stack.lambda_context import LambdaContext
+
+    from wix_relay.handlers import worker as module
+
+    monkeypatch.setattr(module, "_worker", worker_rig.worker)
+    log_stream = io.StringIO()
+    monkeypatch.setattr(module.logger.registered_handler, "stream", log_stream)
+    good = worker_rig.put("metrics/good.jpg", bucket=VERSIONED)
+    bad = worker_rig.put("metrics/page.html", b"<html></html>", content_type="text/html")
+    event = worker_rig.sqs_event(worker_rig.s3_event(good), worker_rig.s3_event(bad))
+    module.metrics.clear_metrics()  # what earlier direct (un-flushed) calls left behind
+    capsys.readouterr()
+    context = LambdaContext("wix-relay-worker")
+    assert module.handler(event, context) == {"batchItemFailures": []}
+    assert module.handler(worker_rig.sqs_event(worker_rig.s3_event(good)), context) == {
+        "batchItemFailures": []
+    }
+    blobs, _ = emitted(capsys.readouterr().out)
+    _, logs = emitted(log_stream.getvalue())
+    values: dict[str, float] = {}
+    reasons = []
+    for blob in blobs:
+        for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            value = blob[metric["Name"]]
+            values[metric["Name"]] = values.get(metric["Name"], 0) + (
+                sum(value) if isinstance(value, list) else value
+            )
+            if metric["Name"] == "RelayFailed":
+                reasons.append(blob["reason"])
+    assert values["ObjectRelayed"] == 1
+    assert values["BytesRelayed"] == good.size
+    assert values["DuplicateEventSkipped"] == 1
+    assert reasons == ["UNSUPPORTED_FILE_FORMAT"]
+    relayed = next(r for r in logs if r.get("message") == "object relayed")
+    assert relayed["s3_key"] == good.key and relayed["job_id"].startswith("s3-")
+    failed = next(r for r in logs if r.get("message") == "relay failed permanently")
+    assert failed["s3_key"] == bad.key and failed["reason"] == "UNSUPPORTED_FILE_FORMAT"
