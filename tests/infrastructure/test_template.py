@@ -91,6 +91,15 @@ def test_timeouts_fit_their_triggers(resources: dict[str, Any]) -> None:
     assert worker["MemorySize"] >= api["MemorySize"] >= 256
 
 
+def test_api_gives_up_on_wix_before_its_own_timeout(resources: dict[str, Any]) -> None:
+    api = props(resources, "ApiFunction")
+    env = api["Environment"]["Variables"]
+    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}).wix
+    # The last retry starts before the budget ends and may take connect + read seconds.
+    worst = settings.retry_budget_s + settings.connect_timeout_s + settings.read_timeout_s
+    assert worst < api["Timeout"]
+
+
 def test_environment_variables_are_the_ones_config_reads(resources: dict[str, Any]) -> None:
     read: set[str] = set()
 
