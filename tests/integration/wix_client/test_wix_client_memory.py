@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wix_emulator import RunningEmulator
 
 from tests.integration.wix_client.wix_client_helpers import TusReference, sha256_of, tus_reference
-from tests.integration.wix_client.wix_client_rss_probe import pattern_sha256
+from tests.integration.wix_client.wix_client_rss_probe import pattern_digest
+from wix_relay.config import WixSettings
+from wix_relay.integrations.wix import ApiKeyCredentials, WixMediaClient
 
 __all__ = ["tus_reference"]
 
@@ -58,5 +61,27 @@ def test_one_gib_tus_upload_holds_a_few_chunks(tus_reference: TusReference) -> N
     assert report["peak_growth"] <= 3 * CHUNK
     stored = tus_reference.stored(report["result"])
     assert stored.stat().st_size == GIB
-    assert sha256_of(stored) == pattern_sha256(GIB)
+    assert sha256_of(stored) == pattern_digest(GIB)
     stored.unlink()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["put", "resumable"])
+def test_one_gib_upload_to_the_emulator_holds_a_few_chunks(
+    wix_emulator: RunningEmulator, mode: str
+) -> None:
+    """The whole Wix flow (one streamed PUT, or tus + finalize) with the emulator's hash checked."""
+    settings = WixSettings(api_base_url=wix_emulator.url, upload_hosts=(wix_emulator.upload_host,))
+    client = WixMediaClient(ApiKeyCredentials(wix_emulator.api_key, wix_emulator.site_id), settings)
+    fields = {"mimeType": "application/octet-stream", "fileName": "big.bin"}
+    spec: dict[str, Any] = {"mode": mode, "hosts": [wix_emulator.upload_host], "size": GIB}
+    if mode == "put":
+        spec["url"] = client.generate_upload_url(fields)
+    else:
+        target = client.generate_resumable_upload_url(fields)
+        spec |= {"url": target.upload_url, "token": target.upload_token, "chunk": CHUNK}
+    report = run_probe(spec)
+    assert report["peak_growth"] <= 3 * CHUNK
+    stored = next(f for f in wix_emulator.files() if f["id"] == report["result"])
+    assert stored["size"] == GIB
+    assert stored["md5"] == pattern_digest(GIB, "md5")

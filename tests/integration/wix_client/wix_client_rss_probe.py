@@ -51,10 +51,10 @@ class PatternSource:
         return parts
 
 
-def pattern_sha256(size: int) -> str:
+def pattern_digest(size: int, algorithm: str = "sha256") -> str:
     import hashlib
 
-    digest, source = hashlib.sha256(), PatternSource(size)
+    digest, source = hashlib.new(algorithm), PatternSource(size)
     while piece := source.read(8 * 1024 * 1024):
         digest.update(piece)
     return digest.hexdigest()

@@ -259,7 +259,7 @@ class WixMediaClient:
         finally:
             for close in closers:
                 close()
-        return _file_from(_json_object(response, "upload"), "upload")
+        return _logged(_file_from(_json_object(response, "upload"), "upload"), response, "upload")
 
     def tus_upload(
         self,
@@ -318,7 +318,8 @@ class WixMediaClient:
             params={"filename": filename} if filename else None,
             json_body={},
         )
-        return _file_from(_json_object(response, "tus-finalize"), "tus-finalize")
+        file = _file_from(_json_object(response, "tus-finalize"), "tus-finalize")
+        return _logged(file, response, "tus-finalize")
 
     # --- import -----------------------------------------------------------------------------
     def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> FileDescriptor:
@@ -432,6 +433,20 @@ def _json_object(response: requests.Response, operation: str) -> dict[str, Any]:
             operation=operation,
         )
     return body
+
+
+def _logged(file: FileDescriptor, response: requests.Response, operation: str) -> FileDescriptor:
+    logger.info(
+        "wix accepted the file",
+        extra={
+            "wix_operation": operation,
+            "file_id": file.id,
+            "size": file.size_in_bytes,
+            "operation_status": file.operation_status,
+            "wix_request_id": response.headers.get("x-wix-request-id"),
+        },
+    )
+    return file
 
 
 def _file_from(answer: Mapping[str, Any], operation: str) -> FileDescriptor:
