@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
+import string
 from typing import Any
 
 import pytest
@@ -14,11 +16,13 @@ import requests
 
 from tests.fixtures.api import (
     CANARY_WIX_API_KEY,
+    EVENTS,
     OPEN_PARTNER_KEY,
     PARTNER_KEY,
     WIX_SECRET_ID,
     Keys,
     RelayApi,
+    caller_registry,
     claims,
     mint,
 )
@@ -241,3 +245,37 @@ def test_the_canary_credential_appears_in_no_response_and_no_log_line(
         assert CANARY_WIX_API_KEY not in text
         assert PARTNER_KEY not in text
         assert token not in text
+
+
+def bank_event(name: str, **values: str) -> dict[str, Any]:
+    """An event from the committed event bank (events/), placeholders filled in."""
+    text = (EVENTS / name).read_text()
+    event: dict[str, Any] = json.loads(string.Template(text).safe_substitute(**values))
+    return event
+
+
+def test_the_event_bank_events_work_against_the_handler(
+    deployed_relay: RelayApi, canary_emulator: Any, jwks_server: Any
+) -> None:
+    assert deployed_relay(bank_event("api/health.json")).json() == {"status": "ok"}
+    assert deployed_relay(bank_event("api/openapi.json")).json()["openapi"].startswith("3.")
+    partner = deployed_relay(bank_event("api/upload-url.json", RELAY_DEV_API_KEY=PARTNER_KEY))
+    assert partner.status == 200, partner.body
+    function_url = deployed_relay(
+        bank_event("function-url/upload-url.json", RELAY_DEV_API_KEY=PARTNER_KEY)
+    )
+    assert function_url.status == 200, function_url.body
+    preflight = deployed_relay(bank_event("function-url/preflight.json"))
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+    # the JWT event carries API Gateway's verified claims for the bank's issuer
+    jwt_event = bank_event("api/upload-url-jwt.json", RELAY_DEV_JWT="not-checked")
+    claims_in_event = jwt_event["requestContext"]["authorizer"]["jwt"]["claims"]
+    registry = caller_registry(jwks_server.url)
+    registry["jwt"] |= {"issuer": claims_in_event["iss"], "audience": [claims_in_event["aud"]]}
+    deployed_relay.configure(RELAY_CALLERS_JSON=json.dumps(registry))
+    browser = deployed_relay(jwt_event)
+    assert browser.status == 200, browser.body
+    assert jwks_server.hits == 0  # API Gateway verified it; the relay did not re-verify
+    calls = [r for r in canary_emulator.requests() if r["endpoint"] == "generate-upload-url"]
+    assert len(calls) == 3
