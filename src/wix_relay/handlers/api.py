@@ -303,7 +303,7 @@ def build_openapi(
     """OpenAPI 3.1 from the registered routes; request schemas from the field tables."""
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
-    for method, path in sorted(routes):
+    for method, path in sorted(routes, key=lambda route: (route[1], route[0])):
         facts = operations.get((method, path), {})
         public = path in public_paths
         operation: dict[str, Any] = {
