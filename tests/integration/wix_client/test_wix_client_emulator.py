@@ -353,6 +353,13 @@ def test_429_honours_retry_after(wix_emulator: RunningEmulator, kind: str) -> No
         assert 0.5 <= sleeps.delays[0] <= 2.0
 
 
+def test_503_retry_after_is_honoured_too(wix_emulator: RunningEmulator) -> None:
+    sleeps = Sleeps()
+    wix_emulator.add_fault("list-files", status=503, retry_after=1)
+    assert client_for(wix_emulator, sleeps=sleeps).list_files().files == ()
+    assert sleeps.delays == [1.0]
+
+
 def test_429_with_retry_after_beyond_the_budget_raises_at_once(
     wix_emulator: RunningEmulator,
 ) -> None:

@@ -25,7 +25,6 @@ from wix_relay.integrations.wix.errors import (
     WixError,
     WixNetworkError,
     WixProtocolError,
-    WixRateLimited,
     WixTimeout,
     error_from_response,
 )
@@ -176,7 +175,7 @@ class Http:
     def backoff(self, attempt: int, deadline: float, error: WixError) -> None:
         """Sleep before retry `attempt` (0-based) or raise `error` if that would pass `deadline`."""
         wait = self.retry.delay(attempt, self.rng)
-        if isinstance(error, WixRateLimited) and error.retry_after_s is not None:
+        if error.retry_after_s is not None:
             wait = error.retry_after_s
         if time.monotonic() + wait > deadline:
             raise error

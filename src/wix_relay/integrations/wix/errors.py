@@ -45,6 +45,7 @@ class WixError(Exception):
         field_violations: Iterable[FieldViolation] = (),
         request_id: str | None = None,
         operation: str | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -54,6 +55,7 @@ class WixError(Exception):
         self.field_violations = tuple(field_violations)
         self.request_id = request_id
         self.operation = operation
+        self.retry_after_s = retry_after_s  # the answer's Retry-After in seconds (429, 503)
 
     def __str__(self) -> str:
         return self.message
@@ -76,13 +78,10 @@ class WixConflict(WixError):
 
 
 class WixRateLimited(WixError):
-    """429: 200 requests per minute per app instance [doc]. `retry_after_s` when Wix said so."""
+    """429: 200 requests per minute per app instance [doc]; no documented `Retry-After`, but it
+    is honoured when present."""
 
     retryable = True
-
-    def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after_s = retry_after_s
 
 
 class WixServerError(WixError):
@@ -222,8 +221,6 @@ def error_from_response(
         "field_violations": violations,
         "request_id": request_id,
         "operation": operation,
+        "retry_after_s": retry_after_s,
     }
-    message = redact(text, secrets)
-    if cls is WixRateLimited:
-        return WixRateLimited(message, retry_after_s=retry_after_s, **kw)
-    return cls(message, **kw)
+    return cls(redact(text, secrets), **kw)
