@@ -302,12 +302,19 @@ def get_files(req: Request) -> None:
 SORT_FIELDS = {"displayName", "updatedDate", "sizeInBytes"}
 
 
-@route("GET", SITE_MEDIA + r"/files", "list-files", "api")
-def list_files(req: Request) -> None:
-    """[doc] ?parentFolderId=&mediaTypes=&private=&sort.fieldName=&sort.order=&paging.limit=
-    &paging.cursor= → {files, nextCursor: {cursors: {next}}}. Default sort updatedDate DESC."""
-    store = req.store
-    folder = req.query1("parentFolderId") or "media-root"
+def _list_query(req: Request) -> dict[str, Any]:
+    """The list query from the parameters, or from the cursor that carries it."""
+    cursor = req.query1("paging.cursor")
+    if cursor:
+        try:
+            query = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            if not isinstance(query, dict) or not {"o", "t", "f", "m", "p", "s", "d"} <= set(query):
+                raise ValueError
+        except ValueError:
+            raise e.validation_error(
+                [e.violation("paging.cursor", "is not a valid cursor", e.FORMAT)]
+            ) from None
+        return query
     media_types = req.query.get("mediaTypes", [])
     bad = [m for m in media_types if m not in mt.MEDIA_TYPES.values()]
     if bad:
@@ -319,40 +326,49 @@ def list_files(req: Request) -> None:
         raise e.rule_error(
             "sort.fieldName", "UNSUPPORTED_SORT_VALUE", f"cannot sort by {sort_field!r}"
         )
-    descending = (req.query1("sort.order") or "DESC").upper() != "ASC"
+    private = req.query1("private")
+    return {
+        "o": 0,
+        "t": req.store.now(),  # a snapshot: later pages sort as the first one did
+        "f": req.query1("parentFolderId") or "media-root",
+        "m": media_types,
+        "p": private if private in ("true", "false") else None,
+        "s": sort_field,
+        "d": (req.query1("sort.order") or "DESC").upper() != "ASC",
+    }
+
+
+@route("GET", SITE_MEDIA + r"/files", "list-files", "api")
+def list_files(req: Request) -> None:
+    """[doc] ?parentFolderId=&mediaTypes=&private=&sort.fieldName=&sort.order=&paging.limit=
+    &paging.cursor= → {files, nextCursor: {cursors: {next}}}. Default sort updatedDate DESC.
+    [guess] the cursor carries the query and a snapshot time, so pages never overlap."""
+    store = req.store
     limit_raw = req.query1("paging.limit") or "50"  # [guess] default page size
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
         raise e.validation_error(
             [e.violation("paging.limit", "must be 1 to 100", e.MAX, data={"threshold": 100})]
         )
     limit = int(limit_raw)
-    private = req.query1("private")
-    cursor = req.query1("paging.cursor")
-    offset = 0
-    if cursor:
-        try:
-            state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            offset, folder = int(state["o"]), str(state["f"])
-        except (ValueError, KeyError, TypeError):
-            raise e.validation_error(
-                [e.violation("paging.cursor", "is not a valid cursor", e.FORMAT)]
-            ) from None
+    q = _list_query(req)
     with store.lock:
-        files = [f for f in store.files.values() if f.folder_id == folder]
-    if media_types:
-        files = [f for f in files if f.type.media_type in media_types]
-    if private in ("true", "false"):
-        files = [f for f in files if f.private == (private == "true")]
-    descriptors = [store.descriptor(f) for f in files]
-    key = {"displayName": "displayName", "updatedDate": "updatedDate", "sizeInBytes": "sizeInBytes"}
-    descriptors.sort(
-        key=lambda d: int(d["sizeInBytes"]) if sort_field == "sizeInBytes" else d[key[sort_field]],
-        reverse=descending,
-    )
-    page = descriptors[offset : offset + limit]
+        files = [f for f in store.files.values() if f.folder_id == q["f"] and f.created <= q["t"]]
+    if q["m"]:
+        files = [f for f in files if f.type.media_type in q["m"]]
+    if q["p"] is not None:
+        files = [f for f in files if f.private == (q["p"] == "true")]
+
+    def key(f: StoredFile) -> Any:
+        snapshot = store.descriptor(f, at=q["t"])
+        value = snapshot[q["s"]]
+        return (int(value) if q["s"] == "sizeInBytes" else value, f.id)
+
+    files.sort(key=key, reverse=q["d"])
+    offset = int(q["o"])
+    page = [store.descriptor(f) for f in files[offset : offset + limit]]
     cursors: dict[str, str] = {}
-    if offset + limit < len(descriptors):
-        state = json.dumps({"o": offset + limit, "f": folder}).encode()
+    if offset + limit < len(files):
+        state = json.dumps({**q, "o": offset + limit}).encode()
         cursors["next"] = base64.urlsafe_b64encode(state).decode()
     req.send_json(200, {"files": page, "nextCursor": {"cursors": cursors}})
 

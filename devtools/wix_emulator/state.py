@@ -255,8 +255,9 @@ class Store:
                 f.will_fail = True
             f.ready_at = self.now() + self.cfg.processing_ms / 1000
 
-    def status(self, f: StoredFile) -> str:
-        if f.ready_at is None or f.ready_at > self.now():
+    def status(self, f: StoredFile, at: float | None = None) -> str:
+        """operationStatus now (or as it was at time `at`)."""
+        if f.ready_at is None or f.ready_at > (self.now() if at is None else at):
             return "PENDING"
         return "FAILED" if f.will_fail else "READY"
 
@@ -271,9 +272,9 @@ class Store:
         base = (self.cfg.public_base_url or self.base_url).rstrip("/")
         return f"{base}/_emulator/static/media/{f.id}"
 
-    def descriptor(self, f: StoredFile) -> dict[str, Any]:
+    def descriptor(self, f: StoredFile, at: float | None = None) -> dict[str, Any]:
         """The FileDescriptor as Wix's REST API returns it [doc field list]."""
-        status = self.status(f)
+        status = self.status(f, at)
         url = self.static_url(f)
         updated = f.created if status == "PENDING" or f.ready_at is None else f.ready_at
         out: dict[str, Any] = {

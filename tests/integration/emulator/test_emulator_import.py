@@ -196,12 +196,13 @@ def test_list_paging_filters_and_sort(wix: WixCalls) -> None:
     cursor = None
     pages = 0
     while True:
-        params = {"paging.limit": "2", "mediaTypes": "IMAGE"}
-        if cursor:
-            params["paging.cursor"] = cursor
+        params = {"paging.limit": "2"}
+        params |= {"paging.cursor": cursor} if cursor else {"mediaTypes": "IMAGE"}
         page = wix.get(API, params=params).json()
         seen += [f["id"] for f in page["files"]]
         pages += 1
+        if pages == 1:  # a file added mid-listing is not in this listing (snapshot cursor)
+            _upload(wix, "late.png", "image/png", 7)
         cursor = page["nextCursor"]["cursors"].get("next")
         if not cursor:
             break
@@ -209,7 +210,7 @@ def test_list_paging_filters_and_sort(wix: WixCalls) -> None:
     assert sorted(seen) == sorted(ids)
 
     by_size = wix.get(API, params={"sort.fieldName": "sizeInBytes", "sort.order": "ASC"}).json()
-    assert [int(f["sizeInBytes"]) for f in by_size["files"]] == [5, 10, 20, 30, 40, 50]
+    assert [int(f["sizeInBytes"]) for f in by_size["files"]] == [5, 7, 10, 20, 30, 40, 50]
     assert by_size["nextCursor"]["cursors"] == {}
 
     other = wix.get(API, params={"parentFolderId": "no-files-here"}).json()
