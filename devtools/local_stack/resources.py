@@ -3,7 +3,8 @@ template.yaml (tests/e2e/local_stack/test_local_stack_template.py checks they ag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -78,6 +79,9 @@ class FunctionSpec:
     memory_mb: int
     timeout_s: int
     variables: tuple[str, ...]
+    """Its own variables that name resources or parameters (resolved by the local stack)."""
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    """Its own variables with literal values in the template."""
 
 
 API_FUNCTION = FunctionSpec(
@@ -87,6 +91,11 @@ API_FUNCTION = FunctionSpec(
     512,
     29,
     ("RELAY_CALLERS_SECRET_ID", "RELAY_CORS_ORIGINS"),
+    {
+        "WIX_CONNECT_TIMEOUT_SECONDS": "3.05",
+        "WIX_READ_TIMEOUT_SECONDS": "10",
+        "WIX_RETRY_BUDGET_SECONDS": "12",
+    },
 )
 WORKER_FUNCTION = FunctionSpec(
     "worker",

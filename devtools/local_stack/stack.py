@@ -189,6 +189,7 @@ def function_environment(
         if (k not in resolved or k in r.PARAMETER_DEFAULTS) and k != "RELAY_CORS_ORIGINS"
     }
     env = {name: resolved[name] for name in (*r.GLOBAL_VARIABLES, *function.variables)}
+    env.update(function.fixed)
     env.update(overrides)
     return {
         **env,

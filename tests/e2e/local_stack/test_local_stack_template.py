@@ -64,7 +64,7 @@ def test_functions_match(template: dict[str, Any], spec: r.FunctionSpec, logical
     global_vars = set(template["Globals"]["Function"]["Environment"]["Variables"])
     own_vars = set(props["Environment"]["Variables"])
     assert set(r.GLOBAL_VARIABLES) == global_vars
-    assert set(spec.variables) == own_vars
+    assert set(spec.variables) | set(spec.fixed) == own_vars
     assert set(local_env(spec)) - LOCAL_ONLY == global_vars | own_vars
 
 
