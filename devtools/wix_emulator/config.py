@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 MIB = 1024 * 1024
 
@@ -63,9 +63,6 @@ class EmulatorConfig:
     rate_limit_per_minute: int = 0
     # Print one access-log line per request to stderr.
     access_log: bool = False
-
-    def with_overrides(self, **changes: object) -> EmulatorConfig:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EmulatorConfig:
