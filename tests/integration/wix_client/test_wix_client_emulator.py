@@ -23,6 +23,7 @@ from wix_relay.integrations.wix import (
     Credentials,
     FileDescriptor,
     ResumableTarget,
+    SourceError,
     UploadHostNotAllowed,
     WixAuthError,
     WixError,
@@ -442,6 +443,17 @@ def test_upload_sources(wix_emulator: RunningEmulator, tmp_path: Path) -> None:
             file = client.upload(url, source, mime_type="image/png", size=size)
             expected = md5 if size != len(data) - 10 else hashlib.md5(data[10:]).hexdigest()
             assert stored(wix_emulator, file.id)["md5"] == expected
+
+
+def test_source_shorter_than_size_is_refused_and_nothing_is_stored(
+    wix_emulator: RunningEmulator,
+) -> None:
+    client = client_for(wix_emulator)
+    url = client.generate_upload_url({"mimeType": "image/png", "fileName": "a.png"})
+    with pytest.raises(SourceError, match="ended after 3000 of 5000"):
+        client.upload(url, png(3000), mime_type="image/png", size=5000)
+    assert wix_emulator.files() == []
+    assert client.upload(url, png(3000), mime_type="image/png", size=3000).size_in_bytes == 3000
 
 
 def test_upload_retried_when_the_source_reopens(
