@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "WixMediaRelay"),
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "wix-media-relay"),
 )
+
+# An invocation without a metric (health, preflight, a skipped duplicate) is normal, not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
