@@ -31,6 +31,10 @@ from .httpbody import BLOCK, BadBody, BodyReader, ClientGone
 from .state import Store
 
 
+def new_request_id() -> str:
+    return f"{int(time.time())}.{secrets.token_hex(10)}"  # [guess] opaque to clients
+
+
 class ConnectionCut(Exception):
     """Raised after the socket was closed on purpose (fault injection)."""
 
@@ -56,6 +60,8 @@ class Request(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # idle keep-alive / stalled body: close after this many seconds
     server: EmulatorServer
+    request_id = ""
+    cors = False
 
     # --- BaseHTTPRequestHandler hooks ---------------------------------------------------
     def do_GET(self) -> None:
@@ -72,7 +78,8 @@ class Request(BaseHTTPRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         self.status_sent = code
         super().send_response(code, message)
-        self.send_header("x-wix-request-id", self.request_id)
+        # [code] every Wix response carries one, even the stdlib's own error answers.
+        self.send_header("x-wix-request-id", self.request_id or new_request_id())
         if self.cors:
             self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
             self.send_header("Access-Control-Expose-Headers", CORS_EXPOSE)
@@ -105,7 +112,7 @@ class Request(BaseHTTPRequestHandler):
     # --- dispatch -----------------------------------------------------------------------
     def _dispatch(self) -> None:
         started = time.monotonic()
-        self.request_id = f"{int(time.time())}.{secrets.token_hex(10)}"  # [guess] opaque
+        self.request_id = new_request_id()
         self.status_sent = 0
         self.identity = ""
         self.cut_after: int | None = None
@@ -122,6 +129,7 @@ class Request(BaseHTTPRequestHandler):
                 self.body = BodyReader(self.rfile, self.headers, self._send_continue)
             except BadBody as exc:
                 self.body = BodyReader.empty()
+                self.close_connection = True  # the framing is unknown: do not reuse
                 raise e.validation_error([e.violation("body", str(exc), e.FORMAT)]) from None
             if route is None:
                 raise e.application_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import socket
 from urllib.parse import urljoin
 
 import pytest
@@ -202,3 +203,19 @@ def test_clock_moves_processing_along(wix: WixCalls, wix_emulator: RunningEmulat
     assert file["operationStatus"] == "PENDING"
     wix_emulator.advance_clock(1)
     assert wix.file(file["id"]).json()["file"]["operationStatus"] == "READY"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"BREW /x HTTP/1.1\r\nHost: x\r\n\r\n", "501"),
+        (b"PUT /upload/abc HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n", "400"),
+    ],
+    ids=["unknown method", "bad Content-Length"],
+)
+def test_request_id_even_on_malformed_requests(wix_emulator: RunningEmulator, raw, status) -> None:
+    with socket.create_connection(("127.0.0.1", wix_emulator.port), timeout=5) as sock:
+        sock.sendall(raw)
+        head = sock.recv(65536).decode("latin-1").split("\r\n\r\n")[0].lower()
+    assert head.startswith(f"http/1.1 {status}")
+    assert "\r\nx-wix-request-id: " in head
