@@ -58,6 +58,9 @@ class Request(BaseHTTPRequestHandler):
     """One HTTP exchange. `server` is the EmulatorServer."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+    # client's delayed ACK (~40 ms per call on loopback), which real Wix servers do not add.
+    disable_nagle_algorithm = True
     timeout = 120  # idle keep-alive / stalled body: close after this many seconds
     server: EmulatorServer
     request_id = ""
