@@ -225,3 +225,28 @@ def test_legacy_get_and_wix_media_url_as_id(wix: WixCalls) -> None:
     assert missing.status_code == 404
     assert rule_names(missing) == ["RESOURCE_NOT_FOUND"]
     assert wix.get(API + "/get-file-by-id").status_code == 400
+
+
+def test_browser_cors_on_the_upload_host(wix: WixCalls) -> None:
+    """Browsers PUT to the upload URL themselves: preflight and exposed headers."""
+    url = wix.upload_url(mimeType="image/png")
+    origin = {"Origin": "http://127.0.0.1:8000"}
+    pre = requests.options(
+        url,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=10,
+    )
+    assert pre.status_code == 204
+    assert pre.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    assert "PUT" in pre.headers["Access-Control-Allow-Methods"]
+    assert pre.headers["Access-Control-Allow-Headers"] == "content-type"
+    put = requests.put(
+        url, data=b"png", headers={**origin, "Content-Type": "image/png"}, timeout=10
+    )
+    assert put.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    assert "x-wix-request-id" in put.headers["Access-Control-Expose-Headers"]
+    assert "Upload-Offset" in put.headers["Access-Control-Expose-Headers"]
