@@ -105,6 +105,12 @@ def _url_name(url: str) -> str:
     return unquote(posixpath.basename(urlsplit(url).path))
 
 
+def _type_name(fields: dict[str, Any]) -> str:
+    """[doc] Wix tells an import's type from mimeType, or an extension in displayName or url."""
+    display = fields.get("displayName") or ""
+    return display if mt.extension(display) else _url_name(fields["url"])
+
+
 def start_import(store: Store, fields: dict[str, Any]) -> StoredFile:
     """Create the PENDING descriptor and fetch the URL in a background thread."""
     rules.check_quota(store, 1, field="url")  # [doc: SDK typings] import may refuse on quota
@@ -112,7 +118,7 @@ def start_import(store: Store, fields: dict[str, Any]) -> StoredFile:
     url = fields["url"]
     name = fields.get("displayName") or _url_name(url) or "imported-file"
     mime = mt.base_mime(fields.get("mimeType"))
-    ftype = mt.resolve(mime, fields.get("displayName") or _url_name(url))
+    ftype = mt.resolve(mime, _type_name(fields))
     hint = fields.get("mediaType")
     if hint and ftype.category == "other":
         category = {v: k for k, v in mt.MEDIA_TYPES.items()}.get(hint, "other")
@@ -160,10 +166,13 @@ def _fetch(store: Store, f: StoredFile, fields: dict[str, Any], mime: str) -> No
                 if sink.written > max(store.cfg.size_limits.values()):
                     raise e.rule_error("url", e.FILE_SIZE_OVER_LIMIT, "the file is too large")
         declared = mime or response_type
-        name = fields.get("displayName") or _url_name(fields["url"])
+        name = _type_name(fields)
         rules.check_declared(declared or mt.OCTET_STREAM, name)
         rules.check_content(declared or mt.OCTET_STREAM, sink.head)
         ftype = mt.resolve(declared, name, sink.head)
+        if ftype.category == "other" and declared in ("", mt.OCTET_STREAM) and not ftype.ext:
+            # [doc] "Wix must be able to tell the type": no mimeType, no extension, no clue.
+            raise e.rule_error("mimeType", e.UNSUPPORTED_FILE_FORMAT, "cannot tell the file type")
         rules.check_size(store, ftype, sink.written, field="url")
         with store.lock:
             f.type = ftype

@@ -115,8 +115,9 @@ def test_import_sends_url_params_and_headers(wix: WixCalls, source: Source) -> N
         ("/missing.jpg", None, ""),
         ("/page.html", b"<!DOCTYPE html><html></html>", "text/html"),
         ("/empty.png", b"", "image/png"),
+        ("/blob", b"\x00\x01" * 50, "application/octet-stream"),
     ],
-    ids=["404", "html", "empty"],
+    ids=["404", "html", "empty", "type unknown"],
 )
 def test_import_failures_end_failed(wix: WixCalls, source: Source, path, body, ctype) -> None:
     url = source.url + path if body is None else source.add(path, body, ctype)
@@ -221,3 +222,11 @@ def test_list_paging_filters_and_sort(wix: WixCalls) -> None:
     assert wix.get(API, params={"paging.limit": "101"}).status_code == 400
     assert wix.get(API, params={"paging.cursor": "garbage"}).status_code == 400
     assert requests.get(wix.url + API, timeout=10).status_code == 401
+
+
+def test_import_type_from_the_url_extension(wix: WixCalls, source: Source) -> None:
+    url = source.add("/media/holiday.mp4", b"\x00" * 64, "application/octet-stream")
+    file = import_file(wix, url=url, displayName="My holiday")
+    assert file["mediaType"] == "VIDEO"
+    ready = wix.wait(file["id"])
+    assert (ready["operationStatus"], ready["displayName"]) == ("READY", "My holiday")
