@@ -292,6 +292,9 @@ class _Idempotency:
             key_attr="id",
             boto_config=Config(max_pool_connections=settings.transfer.worker_concurrency + 2),
         )
+        # Configure once, up front: Powertools configures lazily on first use, which threads
+        # starting together could observe half-done.
+        store.configure(self.config, f"{_relay_once.__module__}.{_relay_once.__qualname__}")
         self.function: Callable[..., Any] = idempotent_function(
             _relay_once,
             data_keyword_argument="identity",

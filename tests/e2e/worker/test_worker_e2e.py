@@ -300,3 +300,19 @@ def test_lambda_entry_point_emits_metrics_and_keyed_logs(
     assert relayed["s3_key"] == good.key and relayed["job_id"].startswith("s3-")
     failed = next(r for r in logs if r.get("message") == "relay failed permanently")
     assert failed["s3_key"] == bad.key and failed["reason"] == "UNSUPPORTED_FILE_FORMAT"
+
+
+def test_direct_invocation_raises_for_lambda_retry_on_a_retryable_failure(
+    worker_rig: WorkerRig,
+) -> None:
+    put = worker_rig.put("direct/retry.jpg", bucket=VERSIONED)
+    worker_rig.emulator.add_fault("generate-upload-url", count=10_000, status=502)
+    with pytest.raises(RuntimeError, match="1 of 1 objects will be retried"):
+        worker_rig.invoke(worker_rig.s3_event(put))
+    (job,) = worker_rig.jobs()
+    assert job.status == "queued" and job.error is not None and job.error.retryable
+    worker_rig.emulator.clear_faults()
+    assert worker_rig.invoke(worker_rig.s3_event(put)) == {"processed": 1}
+    assert len(worker_rig.files()) == 1
+    (job,) = worker_rig.jobs()
+    assert (job.status, job.attempts, job.error) == ("ready", 2, None)
