@@ -1,0 +1,63 @@
+"""Which failures are retried and which fail the job for good (the job's error)."""
+
+from __future__ import annotations
+
+from wix_relay.domain.destinations import InvalidDestination
+from wix_relay.domain.transfer import (
+    SourceNotFound,
+    SourceUnavailable,
+    is_mime_refusal,
+    job_error,
+)
+from wix_relay.integrations.secrets import SecretUnavailable
+from wix_relay.integrations.wix import (
+    SourceError,
+    WixNetworkError,
+    WixRateLimited,
+    WixServerError,
+    WixValidationError,
+)
+
+
+def test_wix_errors_keep_their_rule_and_retryability() -> None:
+    refused = job_error(
+        WixValidationError("too big", status=400, rule_names=["FILE_SIZE_OVER_LIMIT"])
+    )
+    assert (refused.code, refused.retryable) == ("FILE_SIZE_OVER_LIMIT", False)
+    assert job_error(WixServerError("down", status=503)).retryable
+    assert job_error(WixRateLimited("slow down", status=429)).code == "HTTP_429"
+    assert job_error(WixNetworkError("reset")).retryable
+
+
+def test_source_errors_and_configuration_problems() -> None:
+    assert job_error(SourceNotFound("gone")) == job_error(SourceNotFound("gone"))
+    assert not job_error(SourceNotFound("gone")).retryable
+    assert job_error(SourceUnavailable("slow")).retryable
+    assert not job_error(InvalidDestination("fileName is too long")).retryable
+    # a secret that cannot be read is fixed by an operator: retry, don't lose the object
+    misconfigured = SecretUnavailable("not configured", status=500, code="CONFIGURATION_ERROR")
+    assert job_error(misconfigured).retryable
+
+
+def test_an_s3_failure_inside_the_wix_client_is_judged_by_its_cause() -> None:
+    try:
+        try:
+            raise SourceUnavailable("S3 reset the connection")
+        except SourceUnavailable as cause:
+            raise SourceError("the upload source failed") from cause
+    except SourceError as exc:
+        error = job_error(exc)
+    assert (error.code, error.retryable) == ("SOURCE_UNAVAILABLE", True)
+
+
+def test_unknown_exceptions_are_retried() -> None:
+    error = job_error(KeyError("x"))
+    assert (error.code, error.retryable) == ("INTERNAL_ERROR", True)
+
+
+def test_mime_refusals() -> None:
+    assert is_mime_refusal(WixValidationError("x", status=400, rule_names=["MISMATCH_MIME_TYPE"]))
+    assert is_mime_refusal(WixValidationError("x", status=415))
+    assert not is_mime_refusal(
+        WixValidationError("x", status=400, rule_names=["FILE_SIZE_OVER_LIMIT"])
+    )
