@@ -54,6 +54,7 @@ def one_run(stack: Stack) -> dict[str, Any]:
         stack.env(RELAY_DEFAULT_MODE="upload"),
         measured,
         warm=[events.s3_sqs_event(BUCKET, warm)],
+        sample_connections=True,
     )
     first, sequential = results[0], results[1 : 1 + RECORDS]
     replay, partial = results[1 + RECORDS], results[2 + RECORDS]
@@ -123,6 +124,6 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
             baseline=f"one by one: {max(r['sequential_threads_peak'] for r in runs)} threads",
             target=f"\u2264 {RECORDS + 4} threads, \u2264 {3 * RECORDS} connections",
             status=verdict(threads <= RECORDS + 4 and conns <= 3 * RECORDS),
-            note="sampled every 5 ms (connections every 20 ms) in the worker process",
+            note="sampled every 10 ms (connections every 40 ms) in the worker process",
         ),
     ]

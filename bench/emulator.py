@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -47,6 +48,16 @@ def files(stack: Stack) -> list[dict[str, Any]]:
     if isinstance(answer, dict):
         return list(answer.get("files", []))
     return list(answer or [])
+
+
+def wait_settled(stack: Stack, timeout_s: float = 120.0) -> None:
+    """Wait until no file is PENDING (an import still pulling its URL, or processing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not any(f.get("operationStatus") == "PENDING" for f in files(stack)):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("emulator files still PENDING after the timeout")
 
 
 def set_api_latency(stack: Stack, ms: int) -> None:

@@ -44,6 +44,8 @@ def run_worker(
     module: str = "wix_relay.handlers.worker",
     timeout_s: float = 600,
     count_sockets: bool = False,
+    sample_interval_s: float = 0.01,
+    sample_connections: bool = False,
 ) -> list[dict[str, Any]]:
     """One warm worker process; a measurement dict per event (see bench.worker_child)."""
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
@@ -55,6 +57,8 @@ def run_worker(
                     "warm": warm or [],
                     "events": events,
                     "count_sockets": count_sockets,
+                    "sample_interval_s": sample_interval_s,
+                    "sample_connections": sample_connections,
                 }
             )
         )

@@ -86,6 +86,7 @@ def relay(stack: Stack, mode: str, key: str, size: int, etag: str) -> dict[str, 
         [events.s3_sqs_event(BUCKET, [(key, size, etag)])],
         warm=[events.s3_sqs_event(BUCKET, [(warm_key, 64 * 1024, warm_etag)])],
         count_sockets=mode == "import",
+        sample_interval_s=5.0 if mode == "import" else 0.01,
     )[0]
     failed = failures(result["response"])
     if failed:
@@ -120,8 +121,10 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
         times: dict[str, list[float]] = {"pipeline": [], "upload": [], "resumable": []}
         mem: dict[str, list[int]] = {"upload": [], "resumable": []}
         errors: dict[str, str] = {}
+        variants = ["pipeline", "upload", "resumable"]
         for i in range(runs + 1):  # run 0 warms caches (moto, page cache, bytecode)
-            for variant in ("pipeline", "upload", "resumable"):
+            emulator.reset(stack)  # free the emulator's disk between rounds
+            for variant in variants[i % 3 :] + variants[: i % 3]:  # rotate the order
                 if variant in errors:
                     continue
                 try:
@@ -171,15 +174,19 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
 
 def import_mode(stack: Stack, key: str, size: int, etag: str, runs: int) -> list[dict[str, Any]]:
     """`import` mode: Wix (the emulator) pulls the presigned URL itself. Each result also has the
-    Wix endpoints the relay called during it (from the emulator's request log)."""
+    Wix endpoints the relay called during it (from the emulator's request log). Between runs the
+    emulator's pull is let finish, so it never overlaps the next invocation."""
     out = []
-    for _ in range(max(2, runs)):
+    for i in range(runs + 1):
+        emulator.wait_settled(stack)
         seen = {r.get("requestId") for r in emulator.requests_log(stack)}
         result = relay(stack, "import", key, size, etag)
         calls = [r for r in emulator.requests_log(stack) if r.get("requestId") not in seen]
         result["wix_endpoints"] = sorted({str(r.get("endpoint")) for r in calls})
         result["wix_body_bytes"] = sum(int(r.get("bodyBytes") or 0) for r in calls)
-        out.append(result)
+        if i:
+            out.append(result)
+    emulator.wait_settled(stack)
     return out
 
 
@@ -247,19 +254,38 @@ def import_rows(import_runs: dict[int, list[dict[str, Any]]]) -> list[Row]:
         )
     sizes = sorted(import_runs)
     if len(sizes) > 1:
-        small = Stat.of([r["seconds"] * 1000 for r in import_runs[sizes[0]]])
-        big = Stat.of([r["seconds"] * 1000 for r in import_runs[sizes[-1]]])
+        small, big = import_runs[sizes[0]], import_runs[sizes[-1]]
+        cpu_small = Stat.of([r["cpu_seconds"] * 1000 for r in small])
+        cpu_big = Stat.of([r["cpu_seconds"] * 1000 for r in big])
+        wall_small = Stat.of([r["seconds"] * 1000 for r in small])
+        wall_big = Stat.of([r["seconds"] * 1000 for r in big])
         rows.append(
             ratio_row(
                 "3",
-                f"import time {sizes[-1]} MiB vs {sizes[0]} MiB",
-                big,
-                small,
+                f"import {sizes[-1]} MiB vs {sizes[0]} MiB: relay CPU time per object",
+                cpu_big,
+                cpu_small,
                 "ms",
                 limit=IMPORT_SIZE_RATIO,
                 higher_is_better=False,
-                note="independent of size: the relay only asks Wix to pull a presigned URL",
+                note="independent of size: the relay only hands Wix a presigned URL",
                 digits=0,
+            )
+        )
+        rows.append(
+            Row(
+                "3",
+                f"import {sizes[-1]} MiB vs {sizes[0]} MiB: invocation wall time",
+                ours=wall_big.fmt("ms", 0),
+                baseline=wall_small.fmt("ms", 0),
+                ratio=wall_big.median / wall_small.median,
+                target="record only",
+                status="INFO",
+                note=(
+                    "locally the emulator pulls the object from moto on the same 2 CPUs while "
+                    "the relay records the job in moto, so wall time grows with size; the CPU row "
+                    "above is the relay's own cost"
+                ),
             )
         )
     return rows

@@ -3,7 +3,7 @@
     python -m bench.worker_child SPEC.json
 
 SPEC: {"module": "wix_relay.handlers.worker", "warm": [event, ...], "events": [event, ...],
-"count_sockets": false}.
+"count_sockets": false, "sample_interval_s": 0.01, "sample_connections": false}.
 Imports the handler, runs the warm-up events (lazy clients, bytecode), then each measured event
 while a sampler thread records RSS, threads and open TCP connections. Prints one JSON line per
 measured event: seconds, idle/peak RSS, ru_maxrss, bytes read/written (/proc/self/io) and, with
@@ -81,9 +81,10 @@ def maxrss_bytes() -> int:
 class Sampler(threading.Thread):
     """Peak RSS, thread count and TCP connections while an event runs."""
 
-    def __init__(self, interval_s: float = 0.005) -> None:
+    def __init__(self, interval_s: float, connections: bool) -> None:
         super().__init__(daemon=True)
         self.interval_s = interval_s
+        self.connections = connections
         self.stop_event = threading.Event()
         self.peak_rss = rss_bytes()
         self.peak_threads = threading.active_count()
@@ -98,7 +99,7 @@ class Sampler(threading.Thread):
         while not self.stop_event.is_set():
             self.peak_rss = max(self.peak_rss, rss_bytes())
             self.peak_threads = max(self.peak_threads, threading.active_count() - 1)
-            if tick % 4 == 0:  # connections are dearer to list: every 4th tick
+            if self.connections and tick % 4 == 0:  # dearer to list: every 4th tick
                 conns = [c for c in proc.net_connections(kind="tcp") if c.status == "ESTABLISHED"]
                 self.peak_connections = max(self.peak_connections, len(conns))
             tick += 1
@@ -111,18 +112,27 @@ class Sampler(threading.Thread):
         self.peak_rss = max(self.peak_rss, rss_bytes())
 
 
-def measure(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    handler: Any, event: dict[str, Any], interval_s: float, connections: bool
+) -> dict[str, Any]:
     from bench.events import LambdaContext
 
     idle = rss_bytes()
     maxrss_before = maxrss_bytes()
     io_before = io_counters()
     net_before = (SocketBytes.received, SocketBytes.sent)
-    sampler = Sampler()
+    sampler = Sampler(interval_s, connections)
     sampler.start()
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     response = handler(event, LambdaContext())
     seconds = time.perf_counter() - t0
+    cpu = cpu_seconds() - cpu0
     sampler.finish()
     io_after = io_counters()
     maxrss_after = maxrss_bytes()
@@ -131,6 +141,7 @@ def measure(handler: Any, event: dict[str, Any]) -> dict[str, Any]:
         peak = max(peak, maxrss_after)
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "rss_idle": idle,
         "rss_peak": peak,
         "rss_growth": max(0, peak - idle),
@@ -158,7 +169,11 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(spec.get("module", "wix_relay.handlers.worker"))
         for event in spec.get("warm", []):
             module.handler(event, LambdaContext())
-        results = [measure(module.handler, event) for event in spec["events"]]
+        interval = float(spec.get("sample_interval_s", 0.01))
+        connections = bool(spec.get("sample_connections"))
+        results = [
+            measure(module.handler, event, interval, connections) for event in spec["events"]
+        ]
         out: dict[str, Any] = {"results": results}
     except BaseException as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"[:600]}
