@@ -127,7 +127,7 @@ def _error_response(error: RelayError, request_id: str | None) -> Response[str]:
 
 
 def _event_response(error: RelayError, event: Mapping[str, Any]) -> dict[str, Any]:
-    """An error answered before the resolver runs (413, preflight refusals)."""
+    """An error answered before the resolver runs (the body-size limit)."""
     response = _error_response(error, _request_id(event))
     return {
         "statusCode": response.status_code,
@@ -421,7 +421,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _preflight(event, settings)
     if _body_too_large(event, settings.api.max_body_bytes):
         limit = settings.api.max_body_bytes
-        if event.get("rawPath") in uploads_routes.UPLOAD_PATHS:
+        if str(event.get("rawPath", "")).endswith(tuple(uploads_routes.UPLOAD_PATHS)):
             uploads_routes.record_refused(PayloadTooLarge.code)
         response = _event_response(
             PayloadTooLarge(f"the request body must be at most {limit} bytes"), event
