@@ -10,7 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.config import BenchConfig
-from bench.report import RESULTS, Row, eprint, machine, summary, table, write_results
+from bench.report import (
+    RESULTS,
+    Row,
+    eprint,
+    machine,
+    summary,
+    table,
+    write_docs,
+    write_results,
+)
 from bench.stack import Stack, running_stack
 
 SECTIONS = {
@@ -37,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
     parser.add_argument("--only", default="", help="comma-separated sections to run")
     parser.add_argument("--output", default=str(RESULTS), help="where to write the JSON results")
+    parser.add_argument(
+        "--docs", action="store_true", help="also put the table into docs/benchmarks.md"
+    )
     args = parser.parse_args(argv)
     cfg = BenchConfig.make(args.quick)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
@@ -60,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(Row.error("-", "local stack (moto + emulator)", "", exc))
     meta["duration_s"] = round(time.perf_counter() - started, 1)
     write_results(rows, meta, path=Path(args.output))
+    if args.docs:
+        write_docs(rows, meta)
     print(table(rows))
     print(
         f"\n{meta['date_utc']} · {meta['cpus']} CPUs {meta['cpu_model']} · Python "

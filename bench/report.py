@@ -192,3 +192,33 @@ def summary(rows: Sequence[Row]) -> str:
 
 def eprint(*args: Any) -> None:
     print(*args, file=sys.stderr, flush=True)
+
+
+DOCS = REPO / "docs" / "benchmarks.md"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def results_block(rows: Sequence[Row], meta: dict[str, Any]) -> str:
+    """The machine, the command and the table, as committed in docs/benchmarks.md."""
+    load = ", ".join(str(x) for x in meta.get("loadavg_at_start", []))
+    return "\n".join(
+        [
+            f"Run {meta['date_utc']} at commit `{meta.get('git_commit', '')}` with "
+            f"`{meta.get('command', 'python -m bench')}` ({meta.get('duration_s', '?')} s).",
+            "",
+            f"Machine: {meta['cpus']} CPUs, {meta['cpu_model']}, Python {meta['python']}, "
+            f"{meta['platform']}; load average at start {load}.",
+            "",
+            table(rows),
+            "",
+            f"Summary: {summary(rows)}.",
+        ]
+    )
+
+
+def write_docs(rows: Sequence[Row], meta: dict[str, Any], path: Path = DOCS) -> None:
+    """Replace the results block between the markers in docs/benchmarks.md."""
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{results_block(rows, meta)}\n{END}{tail}")
