@@ -80,6 +80,8 @@ class Request(BaseHTTPRequestHandler):
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self.status_sent = code
+        if hasattr(self, "_logged"):
+            self._log()
         super().send_response(code, message)
         # [code] every Wix response carries one, even the stdlib's own error answers.
         self.send_header("x-wix-request-id", self.request_id or new_request_id())
@@ -114,7 +116,8 @@ class Request(BaseHTTPRequestHandler):
 
     # --- dispatch -----------------------------------------------------------------------
     def _dispatch(self) -> None:
-        started = time.monotonic()
+        self._started = time.monotonic()
+        self._logged = False
         self.request_id = new_request_id()
         self.status_sent = 0
         self.identity = ""
@@ -159,18 +162,26 @@ class Request(BaseHTTPRequestHandler):
                 self.send_error_answer(e.server_error(500))
         finally:
             self._expect_continue = False
-            self.store.requests.append(
-                {
-                    "requestId": self.request_id,
-                    "endpoint": self.endpoint,
-                    "method": self.command,
-                    "path": parts.path,
-                    "status": self.status_sent or None,
-                    "auth": self.identity or None,
-                    "bodyBytes": self.body.received if hasattr(self, "body") else 0,
-                    "ms": round((time.monotonic() - started) * 1000, 1),
-                }
-            )
+            self._log()  # no answer was sent (cut, client gone)
+
+    def _log(self) -> None:
+        """Record the call once, before its answer goes out (so a client that got the answer
+        finds the entry), or at the end when there was no answer."""
+        if self._logged:
+            return
+        self._logged = True
+        self.store.requests.append(
+            {
+                "requestId": self.request_id,
+                "endpoint": self.endpoint,
+                "method": self.command,
+                "path": self.route_path,
+                "status": self.status_sent or None,
+                "auth": self.identity or None,
+                "bodyBytes": self.body.received if hasattr(self, "body") else 0,
+                "ms": round((time.monotonic() - self._started) * 1000, 1),
+            }
+        )
 
     def _route(self) -> tuple[Route | None, tuple[str, ...]]:
         method = self.command

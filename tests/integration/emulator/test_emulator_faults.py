@@ -219,3 +219,9 @@ def test_request_id_even_on_malformed_requests(wix_emulator: RunningEmulator, ra
         head = sock.recv(65536).decode("latin-1").split("\r\n\r\n")[0].lower()
     assert head.startswith(f"http/1.1 {status}")
     assert "\r\nx-wix-request-id: " in head
+
+
+def test_a_call_is_logged_before_its_answer(wix: WixCalls, wix_emulator: RunningEmulator) -> None:
+    for _ in range(20):
+        r = wix.generate(mimeType="image/png")
+        assert wix_emulator.requests()[-1]["requestId"] == r.headers["x-wix-request-id"]
