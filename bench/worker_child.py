@@ -167,13 +167,18 @@ def main(argv: list[str]) -> int:
         if spec.get("count_sockets"):
             SocketBytes.install()
         module = importlib.import_module(spec.get("module", "wix_relay.handlers.worker"))
+        warm_seconds = []
         for event in spec.get("warm", []):
+            t0 = time.perf_counter()
             module.handler(event, LambdaContext())
+            warm_seconds.append(time.perf_counter() - t0)
         interval = float(spec.get("sample_interval_s", 0.01))
         connections = bool(spec.get("sample_connections"))
         results = [
             measure(module.handler, event, interval, connections) for event in spec["events"]
         ]
+        for result in results:
+            result["warm_seconds"] = warm_seconds
         out: dict[str, Any] = {"results": results}
     except BaseException as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"[:600]}
