@@ -504,6 +504,18 @@ def test_upload_retried_when_the_source_reopens(
     assert len(opener.opens) == 3
 
 
+def test_network_errors_do_not_quote_the_upload_url(wix_emulator: RunningEmulator) -> None:
+    client = client_for(wix_emulator)
+    url = client.generate_upload_url({"mimeType": "image/png", "fileName": "a.png"})
+    token = url.rsplit("/", 1)[-1]
+    wix_emulator.add_fault("upload", cut_after_bytes=10)
+    with pytest.raises(WixNetworkError) as caught:
+        client.upload(url, iter([png(100_000)]), mime_type="image/png", filename="a.png")
+    assert "Connection" in str(caught.value)  # the reason's class names are kept
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert token not in str(caught.value) and token not in repr(caught.value)
+
+
 def test_one_shot_upload_is_not_retried(wix_emulator: RunningEmulator) -> None:
     client = client_for(wix_emulator)
     url = client.generate_upload_url({"mimeType": "image/png", "fileName": "a.png"})

@@ -148,6 +148,25 @@ def read_pieces(
         yield data
 
 
+def network_reason(exc: BaseException) -> str:
+    """`ConnectionError: ConnectionResetError`: the exception chain's class names, no message
+    (requests' messages quote the URL)."""
+    names = [type(exc).__name__]
+    current: object = exc
+    for _ in range(6):
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            args = getattr(current, "args", ())
+            inner = next((a for a in reversed(args) if isinstance(a, BaseException)), None)
+        if inner is None and isinstance(current, BaseException):
+            inner = current.__cause__ or current.__context__
+        if inner is None:
+            break
+        names.append(type(inner).__name__)
+        current = inner
+    return ": ".join(dict.fromkeys(names))
+
+
 AuthHeaders = Callable[[], Mapping[str, str]]
 
 
@@ -204,7 +223,6 @@ class Http:
         json_body: Any = None,
         body: Callable[[], Any] | None = None,
         retry: bool = True,
-        ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
     ) -> requests.Response:
         """Send one call, retrying per policy. `body()` builds a fresh body for every attempt;
         `on_unauthorized()` may refresh the credential once and return True to re-send."""
@@ -229,15 +247,13 @@ class Http:
                 )
             except requests.Timeout as exc:
                 error: WixError = WixTimeout(
-                    f"Wix {operation} timed out ({type(exc).__name__})", operation=operation
+                    f"Wix {operation} timed out ({network_reason(exc)})", operation=operation
                 )
-                cause: BaseException | None = exc
             except requests.ConnectionError as exc:
                 error = WixNetworkError(
-                    f"Wix {operation} failed: network error ({type(exc).__name__})",
+                    f"Wix {operation} failed: network error ({network_reason(exc)})",
                     operation=operation,
                 )
-                cause = exc
             else:
                 request_id = response.headers.get("x-wix-request-id")
                 logger.debug(
@@ -250,7 +266,7 @@ class Http:
                         "elapsed_ms": round((time.monotonic() - started) * 1000),
                     },
                 )
-                if ok(response.status_code):
+                if 200 <= response.status_code < 300:
                     return response
                 if 300 <= response.status_code < 400:
                     response.close()
@@ -267,7 +283,6 @@ class Http:
                     secrets=self.secrets(),
                     retry_after_s=retry_after_seconds(response.headers.get("Retry-After")),
                 )
-                cause = None
                 if (
                     isinstance(error, WixAuthError)
                     and error.status == 401
@@ -277,10 +292,11 @@ class Http:
                     refreshed = True
                     if on_unauthorized():
                         continue
+            # `from None`: requests' own messages quote the URL, and upload URLs hold a token.
             if not (retry and error.retryable):
-                raise error from cause
+                raise error from None
             try:
                 self.backoff(attempt, deadline, error)
             except WixError:
-                raise error from cause
+                raise error from None
             attempt += 1
