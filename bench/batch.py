@@ -68,6 +68,7 @@ def one_run(stack: Stack) -> dict[str, Any]:
         "stored_after_replay": _stored(stack, f"b{token}"),
         "partial_ok": partial_ids == [missing_id],
         "partial_ids": partial_ids,
+        "cpu": {"worker": first["cpu_seconds"], **first["server_cpu_seconds"]},
         "threads_peak": first["threads_peak"],
         "connections_peak": first["connections_peak"],
         "sequential_threads_peak": max(r["threads_peak"] for r in sequential),
@@ -98,7 +99,12 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
             ratio=speedup,
             target=f"\u2265 {SPEEDUP:.0f}\u00d7 faster",
             status=verdict(speedup >= SPEEDUP),
-            note="ratio = sequential / batch (same warm process, same handler)",
+            note=(
+                "ratio = sequential / batch (same warm process, same handler); CPU seconds "
+                "used during the batch: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in runs[-1]["cpu"].items())
+                + " (2 cores)"
+            ),
         ),
         Row(
             "4",

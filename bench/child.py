@@ -38,12 +38,18 @@ def cold(module_name: str, event_path: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     module = importlib.import_module(module_name)
     t1 = time.perf_counter()
-    out: dict[str, Any] = {"import_ms": (t1 - t0) * 1000, "modules": len(sys.modules)}
+    out: dict[str, Any] = {
+        "import_ms": (t1 - t0) * 1000,
+        "modules": len(sys.modules),
+        "boto3_at_init": "boto3" in sys.modules,
+    }
     if event is not None:
         response = module.handler(event, context)
         t2 = time.perf_counter()
         ok, status = _status(response)
         out.update(first_ms=(t2 - t1) * 1000, total_ms=(t2 - t0) * 1000, ok=ok, status=status)
+        out["modules_after_first"] = len(sys.modules)
+        out["boto3_after_first"] = "boto3" in sys.modules
     else:
         out.update(total_ms=out["import_ms"], ok=True, status="imported")
     out["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

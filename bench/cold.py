@@ -151,11 +151,20 @@ def rows_for(function: str, results: Results, errors: dict[str, str]) -> list[Ro
         if metric == "total_ms":
             fa = Stat.of([r["first_ms"] for r in ours]).median
             fb = Stat.of([r["first_ms"] for r in conv]).median
-            note = f"first call alone: {fa:.0f} vs {fb:.0f} ms"
+            boto = "imports boto3" if ours[0].get("boto3_after_first") else "no boto3"
+            added = ours[0].get("modules_after_first", 0) - ours[0].get("modules", 0)
+            note = (
+                f"first call alone: {fa:.0f} vs {fb:.0f} ms; ours' first call loads "
+                f"{added} more modules ({boto})"
+            )
         elif metric == "import_ms":
             ma = Stat.of([r["modules"] for r in ours]).median
             mb = Stat.of([r["modules"] for r in conv]).median
-            note = f"modules loaded: {ma:.0f} vs {mb:.0f}"
+            boto = ", ".join(
+                f"{name} {'with' if rs[0].get('boto3_at_init') else 'without'} boto3"
+                for name, rs in (("ours", ours), ("conventional", conv))
+            )
+            note = f"modules loaded: {ma:.0f} vs {mb:.0f} ({boto})"
         elif metric == "wall_ms":
             ea = Stat.of([r["exit_ms"] for r in ours]).median
             eb = Stat.of([r["exit_ms"] for r in conv]).median

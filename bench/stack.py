@@ -103,6 +103,7 @@ class Stack:
     pycache: str = ""
     queue_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    server_pids: dict[str, int] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
     """Figures one section hands to another (e.g. the relay's upload rate to the ingest row)."""
 
@@ -139,6 +140,7 @@ class Stack:
                 "RELAY_FOLDER_ROOT": FOLDER,
                 "RELAY_READY_WAIT_SECONDS": "0",
                 "BENCH_API_KEY": API_KEY,
+                "BENCH_SERVER_PIDS": ",".join(f"{k}:{v}" for k, v in self.server_pids.items()),
             }
         )
         if self.emulator_url:
@@ -211,6 +213,8 @@ def running_stack() -> Iterator[Stack]:
             except Exception as exc:  # reported in the rows that need it
                 emulator_error = str(exc)
             stack = Stack(moto_url, emulator_url, emulator_error, pycache)
+            pids = (proc.pid for proc in procs)
+            stack.server_pids = dict(zip(("moto", "emulator"), pids, strict=False))
             stack.create_resources()
             yield stack
         finally:

@@ -112,6 +112,21 @@ class Sampler(threading.Thread):
         self.peak_rss = max(self.peak_rss, rss_bytes())
 
 
+def server_cpu() -> dict[str, float]:
+    """CPU seconds used so far by the local servers (moto, emulator) named in BENCH_SERVER_PIDS."""
+    import psutil
+
+    out: dict[str, float] = {}
+    for item in filter(None, os.environ.get("BENCH_SERVER_PIDS", "").split(",")):
+        name, _, pid = item.partition(":")
+        try:
+            times = psutil.Process(int(pid)).cpu_times()
+        except (psutil.Error, ValueError):
+            continue
+        out[name] = times.user + times.system
+    return out
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -128,11 +143,13 @@ def measure(
     net_before = (SocketBytes.received, SocketBytes.sent)
     sampler = Sampler(interval_s, connections)
     sampler.start()
+    servers0 = server_cpu()
     cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     response = handler(event, LambdaContext())
     seconds = time.perf_counter() - t0
     cpu = cpu_seconds() - cpu0
+    servers = {k: v - servers0.get(k, 0.0) for k, v in server_cpu().items()}
     sampler.finish()
     io_after = io_counters()
     maxrss_after = maxrss_bytes()
@@ -142,6 +159,7 @@ def measure(
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "server_cpu_seconds": servers,
         "rss_idle": idle,
         "rss_peak": peak,
         "rss_growth": max(0, peak - idle),
