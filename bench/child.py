@@ -42,6 +42,7 @@ def cold(module_name: str, event_path: str) -> dict[str, Any]:
         "import_ms": (t1 - t0) * 1000,
         "modules": len(sys.modules),
         "boto3_at_init": "boto3" in sys.modules,
+        "xray_at_init": "aws_xray_sdk" in sys.modules,
     }
     if event is not None:
         response = module.handler(event, context)

@@ -160,8 +160,9 @@ def rows_for(function: str, results: Results, errors: dict[str, str]) -> list[Ro
         elif metric == "import_ms":
             ma = Stat.of([r["modules"] for r in ours]).median
             mb = Stat.of([r["modules"] for r in conv]).median
-            boto = ", ".join(
-                f"{name} {'with' if rs[0].get('boto3_at_init') else 'without'} boto3"
+            boto = "; ".join(
+                f"{name}: boto3 {'yes' if rs[0].get('boto3_at_init') else 'no'}, X-Ray SDK "
+                f"{'yes' if rs[0].get('xray_at_init') else 'no'}"
                 for name, rs in (("ours", ours), ("conventional", conv))
             )
             note = f"modules loaded: {ma:.0f} vs {mb:.0f} ({boto})"
