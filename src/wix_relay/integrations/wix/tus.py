@@ -21,12 +21,7 @@ from wix_relay.integrations.wix._http import (
     check_upload_url,
     read_pieces,
 )
-from wix_relay.integrations.wix.errors import (
-    SourceError,
-    WixConflict,
-    WixError,
-    WixProtocolError,
-)
+from wix_relay.integrations.wix.errors import WixConflict, WixError, WixProtocolError
 from wix_relay.observability import logger
 
 TUS_VERSION = "1.0.0"
@@ -169,9 +164,7 @@ class TusUploader:
                         offset = new_offset  # the server kept part of the chunk: re-open there
                         break
                     offset = new_offset
-            except SourceError:
-                raise
-            except WixError as error:
+            except WixError as error:  # a SourceError is not retryable: raised here
                 if not (error.retryable or isinstance(error, WixConflict)):
                     raise
                 self._http.backoff(failures, deadline, error)
