@@ -36,7 +36,7 @@ class BenchConfig:
         return cls(
             quick=False,
             cold_runs=7,
-            overhead_iterations=400,
+            overhead_iterations=1000,
             gateway_iterations=200,
             sizes_mib=(10, 100, 1024),
             transfer_runs={10: 5, 100: 5, 1024: 3},

@@ -31,7 +31,11 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
     except Exception as exc:  # the gateway row reports it
         gateway_error = f"{type(exc).__name__}: {exc}"
     try:
-        args = ["bench.overhead_child", str(cfg.overhead_iterations)]
+        args = [
+            "bench.overhead_child",
+            str(cfg.overhead_iterations),
+            str(cfg.gateway_iterations),
+        ]
         if gateway_url:
             args.append(gateway_url)
         answer: dict[str, Any] = run_json_child(args, env, "bench", timeout_s=600)
