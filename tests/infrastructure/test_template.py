@@ -354,6 +354,7 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
         "Jobs": ({"dynamodb:GetItem", "dynamodb:PutItem"}, [{"Fn::GetAtt": ["JobsTable", "Arn"]}]),
         "EnqueueImports": ({"sqs:SendMessage"}, [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]),
         "HeadImportSources": (GET_OBJECT, None),
+        "ListImportSources": ({"s3:ListBucket"}, None),
     },
     "WorkerFunctionRole": {
         "Logs": (LOGS, [{"Fn::GetAtt": ["WorkerLogGroup", "Arn"]}]),
@@ -369,7 +370,9 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
         ),
         "ReadInbox": (GET_OBJECT, None),
+        "ListInbox": ({"s3:ListBucket"}, None),
         "ReadImportSources": (GET_OBJECT, None),
+        "ListImportSources": ({"s3:ListBucket"}, None),
     },
 }  # fmt: skip
 
@@ -400,12 +403,20 @@ def test_no_wildcard_resource_or_action_except_x_ray(resources: dict[str, Any]) 
                 assert all(a.startswith("xray:") for a in as_list(statement["Action"]))
 
 
-def test_s3_grants_are_object_arns_only(resources: dict[str, Any]) -> None:
+def test_s3_grants_are_object_arns_except_list_bucket(resources: dict[str, Any]) -> None:
+    """Object actions on `bucket/*` only; s3:ListBucket (needed so that a missing key is a 404,
+    not a 403) on the bucket ARN itself and alone in its statement."""
     for role in EXPECTED_POLICIES:
         for statement in policy_statements(resources[role]):
-            if any(a.startswith("s3:") for a in as_list(statement["Action"])):
-                text = json.dumps(statement["Resource"])
-                assert "/*" in text and "arn:${AWS::Partition}:s3:::" in text, text
+            actions = as_list(statement["Action"])
+            if not any(a.startswith("s3:") for a in actions):
+                continue
+            text = json.dumps(statement["Resource"])
+            assert "arn:${AWS::Partition}:s3:::" in text, text
+            if "s3:ListBucket" in actions:
+                assert actions == ["s3:ListBucket"] and "/*" not in text, statement
+            else:
+                assert "/*" in text, text
 
 
 # boto3 client methods (and SigV4 targets) found in src/ → the IAM action they need.
