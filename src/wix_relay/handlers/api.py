@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,6 +24,7 @@ from wix_relay.config import Settings
 from wix_relay.domain.errors import NotFound, PayloadTooLarge, RelayError
 from wix_relay.handlers import imports_routes, uploads_routes
 from wix_relay.observability import instrumented, logger
+from wix_relay.runtime import Runtime
 from wix_relay.web.cors import preflight
 from wix_relay.web.openapi import JSON, build_openapi
 from wix_relay.web.responses import (
@@ -35,62 +35,9 @@ from wix_relay.web.responses import (
     request_id,
 )
 
-if TYPE_CHECKING:
-    import requests
-
-    from wix_relay.integrations.identity import JwksCache
-    from wix_relay.integrations.secrets import CallerRegistrySource, TtlCache
-    from wix_relay.integrations.wix import WixMediaClient
-
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/v1/openapi.json"
 PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
-
-
-class Runtime:
-    """Per-container services, each built on first use and then reused across invocations."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @cached_property
-    def session(self) -> requests.Session:
-        import requests
-
-        return requests.Session()
-
-    @cached_property
-    def secrets(self) -> TtlCache:
-        from wix_relay.integrations.secrets import TtlCache, secrets_manager_reader
-
-        return TtlCache(
-            secrets_manager_reader(self.settings, self.session), self.settings.secrets_ttl_s
-        )
-
-    @cached_property
-    def callers(self) -> CallerRegistrySource:
-        from wix_relay.integrations.secrets import CallerRegistrySource
-
-        return CallerRegistrySource(self.settings, lambda: self.secrets)
-
-    @cached_property
-    def jwks(self) -> JwksCache:
-        from wix_relay.integrations.identity import JwksCache, http_jwks_fetcher
-
-        return JwksCache(
-            http_jwks_fetcher(self.session, (self.settings.wix.connect_timeout_s, 5.0))
-        )
-
-    @cached_property
-    def _wix(self) -> WixMediaClient:
-        from wix_relay.integrations.secrets import WixCredentialSource
-        from wix_relay.integrations.wix import WixMediaClient
-
-        credentials = WixCredentialSource(self.settings.wix.credentials_secret_id, self.secrets)
-        return WixMediaClient(credentials, self.settings.wix, session=self.session)
-
-    def wix_client(self) -> WixMediaClient:
-        return self._wix
 
 
 SETTINGS = Settings.from_env()

@@ -10,7 +10,6 @@ derived from caller + key and written with a conditional put). The worker does t
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
@@ -31,11 +30,11 @@ from wix_relay.domain.upload_requests import (
 from wix_relay.observability import MetricUnit, logger, metrics
 
 if TYPE_CHECKING:
-    from wix_relay.config import Settings
     from wix_relay.domain.callers import Caller
     from wix_relay.integrations.job_store import JobStore
     from wix_relay.integrations.queue import JobQueue
     from wix_relay.integrations.s3_source import S3Source
+    from wix_relay.runtime import Runtime
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -73,21 +72,16 @@ IMPORT_REQUEST = RequestModel(
 )  # fmt: skip
 
 
-@functools.cache
-def _services(settings: Settings) -> tuple[S3Source, JobStore, JobQueue]:
+def _services(runtime: Runtime) -> tuple[S3Source, JobStore, JobQueue]:
     """S3, the jobs table and the queue: created on the first import request (boto3 is lazy)."""
-    from wix_relay.integrations.job_store import JobStore
-    from wix_relay.integrations.queue import JobQueue
-    from wix_relay.integrations.s3_source import S3Source
-
-    if not settings.aws.jobs_table or not settings.aws.queue_url:
+    if not runtime.settings.aws.jobs_table or not runtime.settings.aws.queue_url:
         logger.error("imports need RELAY_JOBS_TABLE and RELAY_QUEUE_URL")
         raise RelayError("the import service is not configured", code="CONFIGURATION_ERROR")
-    return S3Source(), JobStore(settings.aws.jobs_table), JobQueue(settings.aws.queue_url)
+    return runtime.source, runtime.jobs, runtime.queue
 
 
-def _context() -> tuple[Caller, Settings]:
-    return router.context["caller"], router.context["runtime"].settings
+def _context() -> tuple[Caller, Runtime]:
+    return router.context["caller"], router.context["runtime"]
 
 
 def _idempotency_key() -> str | None:
@@ -131,7 +125,7 @@ def _enqueue(job: Job, store: JobStore, queue: JobQueue) -> Job:
 
 @router.post(IMPORTS_PATH)
 def create_import() -> Response[Any]:
-    caller, settings = _context()
+    caller, runtime = _context()
     document = parse_json_object(router.current_event.decoded_body)
     problems = validate_object(IMPORT_REQUEST.fields, document, "")
     if problems:
@@ -140,7 +134,7 @@ def create_import() -> Response[Any]:
     bucket, key = str(document["bucket"]), str(document["key"])
     caller.policy.check_import_source(bucket, key)
     idempotency_key = _idempotency_key()
-    source, store, queue = _services(settings)
+    source, store, queue = _services(runtime)
     if idempotency_key is not None:
         existing = store.get(import_job_id(caller.id, idempotency_key))
         if existing is not None and existing.caller_id == caller.id:
@@ -171,7 +165,7 @@ def create_import() -> Response[Any]:
             parent_folder_id=document.get("parentFolderId"),
         )
     )
-    mode: ModeName = document.get("mode") or settings.transfer.default_mode
+    mode: ModeName = document.get("mode") or runtime.settings.transfer.default_mode
     job, created = store.create(
         Job.for_import(
             caller_id=caller.id,
@@ -190,8 +184,8 @@ def create_import() -> Response[Any]:
 
 @router.get(IMPORT_PATH)
 def get_import(job_id: str) -> dict[str, Any]:
-    caller, settings = _context()
-    _, store, _ = _services(settings)
+    caller, runtime = _context()
+    _, store, _ = _services(runtime)
     job = store.get(job_id) if len(job_id) <= 100 else None
     if job is None or job.caller_id != caller.id:  # another caller's job does not exist for you
         raise NotFound(f"no import {job_id[:100]!r}")

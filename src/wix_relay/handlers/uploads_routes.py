@@ -30,8 +30,8 @@ from wix_relay.observability import MetricUnit, logger, metrics
 
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
-    from wix_relay.handlers.api import Runtime
     from wix_relay.integrations.wix import WixError
+    from wix_relay.runtime import Runtime
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

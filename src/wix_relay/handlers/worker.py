@@ -23,14 +23,13 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.config import ConfigError, Settings
+from wix_relay.config import Settings
 from wix_relay.domain.callers import normalize_folder
 from wix_relay.domain.destinations import Route, parse_routes
 from wix_relay.domain.jobs import Job, ObjectRef
 from wix_relay.domain.transfer import (
     Ignored,
     ImportRequested,
-    MediaService,
     ObjectCreated,
     Outcome,
     Ports,
@@ -41,10 +40,9 @@ from wix_relay.domain.transfer import (
     run_job,
 )
 from wix_relay.observability import MetricUnit, instrumented, logger, metrics
+from wix_relay.runtime import Runtime
 
 if TYPE_CHECKING:
-    import requests
-
     from wix_relay.integrations.job_store import JobStore
 
 SETTINGS = Settings.from_env()
@@ -55,23 +53,12 @@ class DuplicateInProgress(Exception):
     """The same object version is being relayed right now by another invocation."""
 
 
-def pooled_session(connections: int) -> requests.Session:
-    """A keep-alive session whose pool holds one connection per concurrent record."""
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(connections, 1))
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
 class Worker:
     """Everything the worker needs, built once per container (lazily, thread-safe)."""
 
-    def __init__(self, settings: Settings, *, media: MediaService | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.runtime = Runtime.for_worker(settings)
         transfer = settings.transfer
         self.options = TransferOptions(
             upload_threshold_bytes=transfer.upload_threshold_bytes,
@@ -84,47 +71,19 @@ class Worker:
         self.pool = ThreadPoolExecutor(
             max_workers=transfer.worker_concurrency, thread_name_prefix="relay"
         )
-        self._media = media
         self._ports: Ports | None = None
-        self._store: JobStore | None = None
-        self._lock = threading.Lock()
 
     # --- resources --------------------------------------------------------------------------
     def ports(self) -> Ports:
-        with self._lock:
+        with self.runtime.lock:
             if self._ports is None:
-                from wix_relay.integrations.job_store import JobStore
-                from wix_relay.integrations.s3_source import S3Source, aws_client
-
-                if not self.settings.aws.jobs_table:
-                    raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-                pool = self.settings.transfer.worker_concurrency + 2
-                s3 = S3Source(aws_client("s3", pool))
-                self._store = JobStore(self.settings.aws.jobs_table, aws_client("dynamodb", pool))
-                self._ports = Ports(source=s3, media=self._media or self._wix(), jobs=self._store)
+                runtime = self.runtime
+                self._ports = Ports(source=runtime.source, media=runtime.wix, jobs=runtime.jobs)
             return self._ports
-
-    def _wix(self) -> MediaService:
-        from wix_relay.integrations.secrets import (
-            TtlCache,
-            WixCredentialSource,
-            secrets_manager_reader,
-        )
-        from wix_relay.integrations.wix import WixMediaClient
-
-        session = pooled_session(self.settings.transfer.worker_concurrency)
-        cache = TtlCache(
-            secrets_manager_reader(self.settings, session), self.settings.secrets_ttl_s
-        )
-        credentials = WixCredentialSource(self.settings.wix.credentials_secret_id, cache)
-        client: MediaService = WixMediaClient(credentials, self.settings.wix, session=session)
-        return client
 
     @property
     def store(self) -> JobStore:
-        self.ports()
-        assert self._store is not None
-        return self._store
+        return self.runtime.jobs
 
     # --- entry ------------------------------------------------------------------------------
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import Job
-from wix_relay.integrations.s3_source import aws_client
+from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

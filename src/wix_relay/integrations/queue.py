@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from wix_relay.integrations.s3_source import aws_client
+from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

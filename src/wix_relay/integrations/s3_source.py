@@ -2,13 +2,12 @@
 
 Read-only: nothing here writes, tags or deletes the source object. Bodies are streamed
 (`read(n)` on the GetObject body); an object is never read whole. boto3 clients are created once
-per container (lazily, thread-safe) and honour `AWS_ENDPOINT_URL` (moto in local mode).
+per container by `aws_clients.aws_client` (lazily, thread-safe).
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import ObjectRef
@@ -20,44 +19,14 @@ from wix_relay.domain.transfer import (
     SourceNotFound,
     SourceUnavailable,
 )
+from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-DEFAULT_POOL_CONNECTIONS = 16
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
-
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"})
 _FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden", "InvalidObjectState"})
 _CHANGED = frozenset({"412", "PreconditionFailed"})
-
-
-def aws_client(service: str, max_pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Any:
-    """One botocore client per service per container. boto3 is imported on first use only."""
-    client = _clients.get(service)
-    if client is not None:
-        return client
-    with _clients_lock:  # creating clients from several threads at once is not thread-safe
-        if service not in _clients:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(
-                max_pool_connections=max_pool_connections,
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"mode": "standard", "max_attempts": 4},
-            )
-            session: Any = boto3.session.Session()  # own session: the default isn't thread-safe
-            _clients[service] = session.client(service, config=config)
-        return _clients[service]
-
-
-def reset_clients() -> None:
-    """Forget the cached clients (tests that change the endpoint)."""
-    with _clients_lock:
-        _clients.clear()
 
 
 def _strip_etag(etag: Any) -> str | None:

@@ -1,0 +1,131 @@
+"""The per-container composition root: settings in, integrations out.
+
+Each part is built on first use and then reused across invocations (a Lambda container serves
+many), so nothing heavy loads at cold start: `requests`, boto3, PyJWT and the Wix client are
+imported by the first request that needs them. Both functions use one `Runtime`; the worker's
+is sized for its thread pool (`Runtime.for_worker`).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from wix_relay.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import requests
+
+    from wix_relay.integrations.identity import JwksCache
+    from wix_relay.integrations.job_store import JobStore
+    from wix_relay.integrations.queue import JobQueue
+    from wix_relay.integrations.s3_source import S3Source
+    from wix_relay.integrations.secrets import CallerRegistrySource, TtlCache
+    from wix_relay.integrations.wix import WixMediaClient
+
+HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
+
+
+def pooled_session(connections: int = HTTP_POOL, hosts: int = HTTP_POOL) -> requests.Session:
+    """A keep-alive session holding `connections` connections per host for `hosts` hosts."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=hosts, pool_maxsize=max(connections, 1))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class Runtime:
+    """Per-container services, each built on first use and then reused across invocations."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_connections: int = HTTP_POOL,
+        http_hosts: int = HTTP_POOL,
+        aws_connections: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.http_connections = http_connections
+        self.http_hosts = http_hosts
+        self.aws_connections = aws_connections
+        self.lock = threading.RLock()  # for callers that build parts from several threads
+
+    @classmethod
+    def for_worker(cls, settings: Settings) -> Runtime:
+        """Pools sized so every concurrent record has its own connection."""
+        concurrency = settings.transfer.worker_concurrency
+        return cls(
+            settings, http_connections=concurrency, http_hosts=4, aws_connections=concurrency + 2
+        )
+
+    @cached_property
+    def session(self) -> requests.Session:
+        return pooled_session(self.http_connections, self.http_hosts)
+
+    @cached_property
+    def secrets(self) -> TtlCache:
+        from wix_relay.integrations.secrets import TtlCache, secrets_manager_reader
+
+        return TtlCache(
+            secrets_manager_reader(self.settings, self.session), self.settings.secrets_ttl_s
+        )
+
+    @cached_property
+    def callers(self) -> CallerRegistrySource:
+        from wix_relay.integrations.secrets import CallerRegistrySource
+
+        return CallerRegistrySource(self.settings, lambda: self.secrets)
+
+    @cached_property
+    def jwks(self) -> JwksCache:
+        from wix_relay.integrations.identity import JwksCache, http_jwks_fetcher
+
+        return JwksCache(
+            http_jwks_fetcher(self.session, (self.settings.wix.connect_timeout_s, 5.0))
+        )
+
+    @cached_property
+    def wix(self) -> WixMediaClient:
+        """The Wix client: credential from the secret (TTL cache), the pooled session."""
+        from wix_relay.integrations.secrets import WixCredentialSource
+        from wix_relay.integrations.wix import WixMediaClient
+
+        credentials = WixCredentialSource(self.settings.wix.credentials_secret_id, self.secrets)
+        return WixMediaClient(credentials, self.settings.wix, session=self.session)
+
+    def wix_client(self) -> WixMediaClient:
+        return self.wix
+
+    def _aws(self, service: str) -> Any:
+        """A client sized for the worker's threads, or None: created on the first call."""
+        if self.aws_connections is None:
+            return None
+        from wix_relay.integrations.aws_clients import aws_client
+
+        return aws_client(service, self.aws_connections)
+
+    @cached_property
+    def source(self) -> S3Source:
+        from wix_relay.integrations.s3_source import S3Source
+
+        return S3Source(self._aws("s3"))
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        from wix_relay.integrations.job_store import JobStore
+
+        if not self.settings.aws.jobs_table:
+            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
+        return JobStore(self.settings.aws.jobs_table, self._aws("dynamodb"))
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        from wix_relay.integrations.queue import JobQueue
+
+        return JobQueue(self.settings.aws.queue_url or "", self._aws("sqs"))
