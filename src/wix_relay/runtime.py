@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from wix_relay.integrations.s3_source import S3Source
     from wix_relay.integrations.secrets import CallerRegistrySource, TtlCache
     from wix_relay.integrations.wix import WixMediaClient
+    from wix_relay.services.imports import ImportPorts, Imports
+    from wix_relay.services.uploads import Uploads
 
 HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
 
@@ -129,3 +131,27 @@ class Runtime:
         from wix_relay.integrations.queue import JobQueue
 
         return JobQueue(self.settings.aws.queue_url or "", self._aws("sqs"))
+
+    # --- the API's use cases --------------------------------------------------------------------
+    @cached_property
+    def uploads(self) -> Uploads:
+        from wix_relay.services.uploads import Uploads
+
+        return Uploads(self.wix_client)
+
+    @cached_property
+    def imports(self) -> Imports:
+        from wix_relay.services.imports import Imports
+
+        return Imports(self.import_ports, self.settings.transfer.default_mode)
+
+    def import_ports(self) -> ImportPorts:
+        """S3, the jobs table and the queue, for the API's imports."""
+        from wix_relay.domain.errors import RelayError
+        from wix_relay.observability import logger
+        from wix_relay.services.imports import ImportPorts
+
+        if not self.settings.aws.jobs_table or not self.settings.aws.queue_url:
+            logger.error("imports need RELAY_JOBS_TABLE and RELAY_QUEUE_URL")
+            raise RelayError("the import service is not configured", code="CONFIGURATION_ERROR")
+        return ImportPorts(self.source, self.jobs, self.queue)

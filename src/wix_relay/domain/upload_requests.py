@@ -124,13 +124,17 @@ class RequestModel:
     def json_schema(self) -> dict[str, Any]:
         return _object_schema(self.fields, self.description)
 
-    def parse(self, body: str | bytes | None) -> UploadRequest:
-        """Parse a JSON body and validate it; InvalidInput lists every problem."""
+    def validate(self, body: str | bytes | None) -> dict[str, Any]:
+        """The body's JSON object, validated; InvalidInput lists every problem."""
         document = parse_json_object(body)
         problems = validate_object(self.fields, document, "")
         if problems:
             raise InvalidInput(_summary(problems), problems)
-        return UploadRequest.from_document(document)
+        return document
+
+    def parse(self, body: str | bytes | None) -> UploadRequest:
+        """Parse a JSON body and validate it; InvalidInput lists every problem."""
+        return UploadRequest.from_document(self.validate(body))
 
 
 UPLOAD_URL = RequestModel(

@@ -25,6 +25,7 @@ from wix_relay.domain.errors import NotFound, PayloadTooLarge, RelayError
 from wix_relay.handlers import imports_routes, uploads_routes
 from wix_relay.observability import instrumented, logger
 from wix_relay.runtime import Runtime
+from wix_relay.services.uploads import record_refused
 from wix_relay.web.cors import preflight
 from wix_relay.web.openapi import JSON, build_openapi
 from wix_relay.web.responses import (
@@ -60,7 +61,7 @@ def _registered_routes() -> list[Any]:
 def _on_relay_error(error: RelayError) -> Response[str]:
     route = app.context.get("_route")
     if route is not None and route.path in uploads_routes.UPLOAD_PATHS:
-        uploads_routes.record_refused(error.code)
+        record_refused(error.code)
     log = logger.error if error.status >= 500 else logger.info
     log("request refused", extra={"status": error.status, "error_code": error.code})
     return error_response(error, request_id(app.current_event.raw_event))
@@ -176,7 +177,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return preflight(event, api.cors_origins)
     if body_too_large(event, api.max_body_bytes):
         if str(event.get("rawPath", "")).endswith(tuple(uploads_routes.UPLOAD_PATHS)):
-            uploads_routes.record_refused(PayloadTooLarge.code)
+            record_refused(PayloadTooLarge.code)
         too_large = PayloadTooLarge(f"the request body must be at most {api.max_body_bytes} bytes")
         response = event_response(too_large, event)
     else:

@@ -1,0 +1,165 @@
+"""Partner imports: relay one S3 object into Wix, asynchronously.
+
+submit: validate the body (field-named 400s) → the caller's policy (import source, folder, type,
+privacy, size from a HEAD of the real object) → the job, recorded → `{"jobId"}` on the worker's
+queue. An `Idempotency-Key` makes a retried submit return the first job (per caller: the job id is
+derived from caller + key and written with a conditional put). The worker does the transfer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from wix_relay.domain.destinations import checked_destination
+from wix_relay.domain.errors import FieldProblem, InvalidInput, NotFound, RelayError
+from wix_relay.domain.jobs import Destination, Job, JobError, ModeName, ObjectRef, import_job_id
+from wix_relay.domain.transfer import detect_mime
+from wix_relay.domain.upload_requests import Field, RequestModel
+from wix_relay.observability import MetricUnit, logger, metrics
+
+if TYPE_CHECKING:
+    from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.job_store import JobStore
+    from wix_relay.integrations.queue import JobQueue
+    from wix_relay.integrations.s3_source import S3Source
+
+IDEMPOTENCY_KEY_MAX = 200
+ENQUEUE_FAILED = "ENQUEUE_FAILED"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+
+IMPORT_REQUEST = RequestModel(
+    "ImportRequest",
+    (
+        Field("bucket", "string", "S3 bucket of the object.", required=True, max_length=63,
+              pattern=_BUCKET, pattern_hint="an S3 bucket name", example="wix-relay-inbox"),
+        Field("key", "string", "S3 key of the object (as stored, not URL-encoded).",
+              required=True, max_length=1024, example="imports/summer 2024/beach day.jpg"),
+        Field("versionId", "string", "S3 version of the object (default: the current one).",
+              max_length=1024),
+        Field("fileName", "string", "File name in the Media Manager (default: the key's name).",
+              max_length=200),
+        Field("mimeType", "string", "MIME type (default: the object's Content-Type, else the "
+              "extension).", max_length=100, pattern=_MIME_TYPE, pattern_hint="type/subtype"),
+        Field("filePath", "string", "Destination folder (default: your policy's default "
+              "folder); must be inside your policy's folders.", max_length=100,
+              control_chars_checked=False, example="/partners/acme/2024"),
+        Field("parentFolderId", "string", "Wix folder id (only if your policy allows it).",
+              max_length=100),
+        Field("labels", "string_list", "Labels for the file.", max_items=50, max_length=200),
+        Field("private", "boolean", "Private file (only if your policy allows it)."),
+        Field("mode", "string", "How the bytes move: auto (default), upload, resumable, import.",
+              enum=("auto", "upload", "resumable", "import")),
+    ),
+    "Relay one S3 object into Wix; poll the job at the returned Location.",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportPorts:
+    source: S3Source
+    jobs: JobStore
+    queue: JobQueue
+
+
+class Imports:
+    def __init__(self, ports: Callable[[], ImportPorts], default_mode: ModeName) -> None:
+        self._ports = ports  # built on the first valid request (boto3 is lazy)
+        self.default_mode = default_mode
+
+    def submit(self, caller: Caller, body: str | None, idempotency_key: str | None) -> Job:
+        """The job for this request: a new one (queued), or the first one for a retried key."""
+        document = IMPORT_REQUEST.validate(body)
+        bucket, key = str(document["bucket"]), str(document["key"])
+        caller.policy.check_import_source(bucket, key)
+        idempotency_key = _checked_idempotency_key(idempotency_key)
+        ports = self._ports()
+        if idempotency_key is not None:
+            existing = ports.jobs.get(import_job_id(caller.id, idempotency_key))
+            if existing is not None and existing.caller_id == caller.id:
+                if existing.error is not None and existing.error.code == ENQUEUE_FAILED:
+                    existing = existing.retry_later(existing.error)
+                    ports.jobs.save(existing)
+                    _enqueue(existing, ports)
+                logger.info("idempotent replay of an import", extra={"job_id": existing.id})
+                return existing
+
+        info = ports.source.head(ObjectRef(bucket, key, version_id=document.get("versionId")))
+        file_name = document.get("fileName") or key.rsplit("/", 1)[-1]
+        mime_type = document.get("mimeType") or detect_mime(info.content_type, file_name)
+        file_path = caller.policy.authorize_destination(
+            file_path=document.get("filePath"),
+            mime_type=mime_type,
+            size_bytes=info.size,
+            private=document.get("private"),
+            parent_folder_id=document.get("parentFolderId"),
+        )
+        destination = checked_destination(
+            Destination(
+                file_name=file_name,
+                file_path=file_path,
+                mime_type=mime_type,
+                labels=tuple(document.get("labels") or ()),
+                private=bool(document.get("private", False)),
+                parent_folder_id=document.get("parentFolderId"),
+            )
+        )
+        mode: ModeName = document.get("mode") or self.default_mode
+        job, created = ports.jobs.create(
+            Job.for_import(
+                caller_id=caller.id,
+                source=info.ref,
+                destination=destination,
+                mode=mode,
+                idempotency_key=idempotency_key,
+            )
+        )
+        if created:
+            _enqueue(job, ports)
+            metrics.add_metric(name="ImportQueued", unit=MetricUnit.Count, value=1)
+            logger.info("import queued", extra={"job_id": job.id, "s3_key": key, "mode": mode})
+        return job
+
+    def get(self, caller: Caller, job_id: str) -> Job:
+        """The caller's job; another caller's job does not exist for them."""
+        jobs = self._ports().jobs
+        job = jobs.get(job_id) if len(job_id) <= 100 else None
+        if job is None or job.caller_id != caller.id:
+            raise NotFound(f"no import {job_id[:100]!r}")
+        return job
+
+
+def _checked_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX or _has_control(key):
+        problem = f"must be 1-{IDEMPOTENCY_KEY_MAX} printable characters"
+        raise InvalidInput(
+            f"Idempotency-Key {problem}", [FieldProblem("Idempotency-Key", problem, "FORMAT")]
+        )
+    return key
+
+
+def _enqueue(job: Job, ports: ImportPorts) -> Job:
+    """Put the job on the worker's queue; if SQS fails, the job says so (a retried POST with the
+    same Idempotency-Key enqueues it again)."""
+    try:
+        ports.queue.send_job(job.id)
+    except Exception:
+        logger.exception("could not enqueue the import job")
+        ports.jobs.save(job.failed(JobError(ENQUEUE_FAILED, "the job could not be queued", True)))
+        raise RelayError(
+            "the import could not be queued; retry later",
+            status=503,
+            code="SERVICE_UNAVAILABLE",
+            retryable=True,
+        ) from None
+    return job
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text)

@@ -1,0 +1,144 @@
+"""Upload URLs for browsers and partners: validate the body against Wix's limits → the caller's
+policy (the relay decides the folder) → one Wix call; a Wix error becomes the relay's error
+(PRODUCT.md statuses). Metrics: `UploadUrlIssued`, `UploadUrlRefused{reason}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from wix_relay.domain.errors import (
+    FieldProblem,
+    InvalidInput,
+    RelayError,
+    Throttled,
+    UpstreamFailed,
+    UpstreamTimeout,
+)
+from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
+from wix_relay.observability import MetricUnit, logger, metrics
+
+if TYPE_CHECKING:
+    from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.wix import ResumableTarget, WixError, WixMediaClient
+
+
+class Uploads:
+    def __init__(self, wix: Callable[[], WixMediaClient]) -> None:
+        self._wix = wix  # built on the first valid request
+
+    def upload_url(self, caller: Caller, body: str | None) -> str:
+        fields = _wix_fields(UPLOAD_URL, caller, body)
+        with wix_errors_as_relay_errors():
+            url = self._wix().generate_upload_url(fields)
+        _issued("upload-url", fields)
+        return url
+
+    def resumable_upload_url(self, caller: Caller, body: str | None) -> ResumableTarget:
+        fields = _wix_fields(RESUMABLE_UPLOAD_URL, caller, body)
+        with wix_errors_as_relay_errors():
+            target = self._wix().generate_resumable_upload_url(fields)
+        _issued("resumable-upload-url", fields)
+        return target
+
+
+def _wix_fields(model: RequestModel, caller: Caller, body: str | None) -> dict[str, Any]:
+    """Parse, validate and authorize the request; return the Wix fields to send."""
+    request = model.parse(body)
+    file_path = caller.policy.authorize_destination(
+        file_path=request.file_path,
+        mime_type=request.mime_type,
+        size_bytes=request.size_bytes,
+        private=request.private,
+        parent_folder_id=request.parent_folder_id,
+    )
+    if file_path is not None and len(file_path) > 100:  # [doc] Wix: filePath ≤ 100
+        raise InvalidInput(
+            "filePath must be at most 100 characters",
+            [FieldProblem("filePath", "must be at most 100 characters", "MAX_LENGTH")],
+        )
+    return request.wix_fields(file_path)
+
+
+def _issued(operation: str, fields: dict[str, Any]) -> None:
+    metrics.add_metric(name="UploadUrlIssued", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "upload URL issued",
+        extra={
+            "operation": operation,
+            "mime_type": fields["mimeType"],
+            "size_bytes": fields.get("sizeInBytes"),
+            "file_path": fields.get("filePath"),
+            "private": fields.get("private", False),
+        },
+    )
+
+
+def record_refused(reason: str) -> None:
+    """`UploadUrlRefused` with a `reason` dimension, emitted at once (its own EMF blob)."""
+    from aws_lambda_powertools.metrics import single_metric
+
+    with single_metric(
+        name="UploadUrlRefused",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="reason", value=reason)
+
+
+class wix_errors_as_relay_errors:
+    """Turn a `WixError` into the RelayError the caller sees (PRODUCT.md statuses)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc is None:
+            return
+        from wix_relay.integrations.wix import WixError
+
+        if isinstance(exc, WixError):
+            raise relay_error_from_wix(exc) from None
+
+
+def relay_error_from_wix(exc: WixError) -> RelayError:
+    from wix_relay.integrations.wix import (
+        WixAuthError,
+        WixRateLimited,
+        WixTimeout,
+        WixValidationError,
+    )
+
+    logger.warning(
+        "wix call failed",
+        extra={
+            "wix_operation": exc.operation,
+            "wix_status": exc.status,
+            "wix_error": exc.code,
+            "wix_rules": list(exc.rule_names),
+            "wix_request_id": exc.request_id,
+        },
+    )
+    if isinstance(exc, WixValidationError):
+        rules = [rule for rule in exc.rule_names if rule]
+        details = [
+            FieldProblem(v.field, v.description or "refused by Wix", v.rule_name or v.violated_rule)
+            for v in exc.field_violations
+        ]
+        code = rules[0] if rules else (exc.code if exc.code.isupper() else "WIX_VALIDATION_ERROR")
+        return InvalidInput(f"Wix refused the request ({code})", details, code=code)
+    if isinstance(exc, WixRateLimited):
+        retry_after = None if exc.retry_after_s is None else math.ceil(exc.retry_after_s)
+        return Throttled("Wix is throttling uploads; retry later", retry_after_s=retry_after)
+    if isinstance(exc, WixTimeout):
+        return UpstreamTimeout("Wix did not answer in time")
+    if isinstance(exc, WixAuthError):
+        logger.error("Wix refused the relay's credential", extra={"wix_status": exc.status})
+        return UpstreamFailed("the upload service is unavailable")
+    return UpstreamFailed("Wix failed to answer; retry later")
