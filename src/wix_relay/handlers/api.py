@@ -3,11 +3,13 @@
 handler(event, context): CORS preflight and the body-size limit first, then Powertools'
 `APIGatewayHttpResolver` with one global middleware that authenticates every route except
 `/v1/health` and `/v1/openapi.json` and puts the caller in `app.context["caller"]`.
-Every error, including 404/405, is the PRODUCT.md envelope with the API request id.
+Every error, including 404/405, is the PRODUCT.md envelope with the API request id
+(`web/responses.py`; CORS in `web/cors.py`, the OpenAPI document in `web/openapi.py`).
 
 Cold start: only the resolver, the observability module and pure-Python domain modules load at
 import time. `requests`, PyJWT, the Wix client and the secret readers load on the first request
-that needs them; the Wix client (and its keep-alive session) is created once per container.
+that needs them; the Wix client (and its keep-alive session) is created once per container
+(`wix_relay.runtime.Runtime`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from wix_relay.observability import instrumented, logger
 from wix_relay.runtime import Runtime
 from wix_relay.services.uploads import record_refused
 from wix_relay.web.cors import preflight
-from wix_relay.web.openapi import JSON, build_openapi
+from wix_relay.web.openapi import build_openapi
 from wix_relay.web.responses import (
+    JSON,
     body_too_large,
     error_response,
     event_response,
@@ -39,7 +42,6 @@ from wix_relay.web.responses import (
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/v1/openapi.json"
 PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
-
 
 SETTINGS = Settings.from_env()
 RUNTIME = Runtime(SETTINGS)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-JSON = "application/json"
+from wix_relay.web.responses import JSON
 
 ERROR_STATUSES = {
     "400": "Invalid input; details name the field (or Wix's rule, e.g. FILE_SIZE_OVER_LIMIT)",
