@@ -42,8 +42,8 @@ def test_route_prefix_is_stripped_and_longest_route_wins() -> None:
 
 def test_metadata_refines_within_the_route() -> None:
     meta = {"wix-file-path": "/campaigns/2026", "wix-labels": "a, b,a", "wix-private": "true"}
-    dest = object_destination("x/y.jpg", meta, Route(folder_root="/root", labels=("r",)))
-    assert dest.file_path == "/root/campaigns/2026"
+    dest = object_destination("x/y.jpg", meta, Route(folder_root="/inbox", labels=("r",)))
+    assert dest.file_path == "/inbox/campaigns/2026"
     assert dest.labels == ("r", "a", "b")
     assert dest.private is True
     # a private route stays private whatever the metadata says
