@@ -105,3 +105,33 @@ def error_body(error: RelayError, request_id: str | None) -> dict[str, Any]:
         body["details"] = [problem.as_dict() for problem in error.details]
     body["requestId"] = request_id
     return {"error": body}
+
+
+# --- the S3 source of a relay (raised by the S3 port, recorded on the job) -----------------
+@dataclass
+class SourceNotFound(RelayError):
+    status: int = 404
+    code: str = "SOURCE_NOT_FOUND"
+
+
+@dataclass
+class SourceForbidden(RelayError):
+    status: int = 403
+    code: str = "SOURCE_FORBIDDEN"
+
+
+@dataclass
+class SourceChanged(RelayError):
+    """The object is no longer the version the job was created for."""
+
+    status: int = 409
+    code: str = "SOURCE_CHANGED"
+
+
+@dataclass
+class SourceUnavailable(RelayError):
+    """S3 throttled, timed out or broke the connection: try again later."""
+
+    status: int = 503
+    code: str = "SOURCE_UNAVAILABLE"
+    retryable: bool = True

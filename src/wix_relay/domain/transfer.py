@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, Literal, Protocol
 
 from wix_relay.domain.destinations import Route, match_route, object_destination
-from wix_relay.domain.errors import RelayError
+from wix_relay.domain.errors import RelayError, SourceChanged
 from wix_relay.domain.jobs import Destination, Job, JobError, ModeName, ObjectRef, WixFileRef
 
 OCTET_STREAM = "application/octet-stream"
@@ -36,36 +36,6 @@ MIME_REFUSAL_RULES = frozenset(
 )
 
 ConcreteMode = Literal["upload", "resumable", "import"]
-
-
-# --- errors the ports raise -------------------------------------------------------------------
-@dataclass
-class SourceNotFound(RelayError):
-    status: int = 404
-    code: str = "SOURCE_NOT_FOUND"
-
-
-@dataclass
-class SourceForbidden(RelayError):
-    status: int = 403
-    code: str = "SOURCE_FORBIDDEN"
-
-
-@dataclass
-class SourceChanged(RelayError):
-    """The object is no longer the version the job was created for."""
-
-    status: int = 409
-    code: str = "SOURCE_CHANGED"
-
-
-@dataclass
-class SourceUnavailable(RelayError):
-    """S3 throttled, timed out or broke the connection: try again later."""
-
-    status: int = 503
-    code: str = "SOURCE_UNAVAILABLE"
-    retryable: bool = True
 
 
 class RetryLater(Exception):

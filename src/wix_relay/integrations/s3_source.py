@@ -10,15 +10,14 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.domain.jobs import ObjectRef
-from wix_relay.domain.transfer import (
-    ObjectInfo,
-    Readable,
+from wix_relay.domain.errors import (
     SourceChanged,
     SourceForbidden,
     SourceNotFound,
     SourceUnavailable,
 )
+from wix_relay.domain.jobs import ObjectRef
+from wix_relay.domain.transfer import ObjectInfo, Readable
 from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import boto3
 import pytest
 import requests
 
+from wix_relay.domain.errors import SourceChanged, SourceNotFound
 from wix_relay.domain.jobs import Job, JobError, ObjectRef
-from wix_relay.domain.transfer import SourceChanged, SourceNotFound
 from wix_relay.integrations.job_store import JobStore
 from wix_relay.integrations.queue import JobQueue
 from wix_relay.integrations.s3_source import S3Source

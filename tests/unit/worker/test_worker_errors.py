@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from wix_relay.domain.destinations import InvalidDestination
-from wix_relay.domain.transfer import (
-    SourceNotFound,
-    SourceUnavailable,
-    is_mime_refusal,
-    job_error,
-)
+from wix_relay.domain.errors import SourceNotFound, SourceUnavailable
+from wix_relay.domain.transfer import is_mime_refusal, job_error
 from wix_relay.integrations.secrets import SecretUnavailable
 from wix_relay.integrations.wix import (
     SourceError,
