@@ -35,12 +35,6 @@ def _emulator() -> tuple[str, Callable[[], None]]:
     if config_cls is None:
         from wix_emulator.config import EmulatorConfig as config_cls
     config = config_cls.from_env()
-    # Stand-in for Wix's servers: answer without Nagle's algorithm. The emulator writes headers
-    # and body in two sends; with Nagle on, the body waits for the client's delayed ACK (~40 ms
-    # per call on Linux loopback), an artefact real Wix servers do not have.
-    from wix_emulator import server as emulator_server
-
-    emulator_server.Request.disable_nagle_algorithm = True
     running: Any = wix_emulator.start_emulator(config, port=0)
     url = getattr(running, "url", None) or getattr(running, "base_url", None)
     if url is None:
