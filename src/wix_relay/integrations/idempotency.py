@@ -34,7 +34,8 @@ class Idempotency:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
         )
-        from botocore.config import Config
+
+        from wix_relay.integrations.aws_clients import aws_client
 
         assert settings.aws.idempotency_table is not None
         self._in_progress = IdempotencyAlreadyInProgressError
@@ -45,7 +46,9 @@ class Idempotency:
         store = DynamoDBPersistenceLayer(
             table_name=settings.aws.idempotency_table,
             key_attr="id",
-            boto_config=Config(max_pool_connections=settings.transfer.worker_concurrency + 2),
+            # The container's one DynamoDB client (the job store's too): a client of its own
+            # would cost another ~60 ms of the first request.
+            boto3_client=aws_client("dynamodb", settings.transfer.worker_concurrency + 2),
         )
         # Configure once, up front: Powertools configures lazily on first use, which threads
         # starting together could observe half-done.
