@@ -145,6 +145,7 @@ class Stack:
         )
         if self.emulator_url:
             env["WIX_API_BASE_URL"] = self.emulator_url
+            env["BENCH_EMULATOR_URL"] = self.emulator_url
             env["WIX_UPLOAD_HOSTS"] = self.emulator_url.split("://", 1)[1]
         env.update(self.extra_env)
         env.update(overrides)

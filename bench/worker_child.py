@@ -19,6 +19,7 @@ import resource
 import sys
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -127,6 +128,17 @@ def server_cpu() -> dict[str, float]:
     return out
 
 
+def wix_log() -> list[dict[str, Any]]:
+    """The emulator's log of recent Wix calls (BENCH_EMULATOR_URL), [] without an emulator."""
+    import urllib.request
+
+    base = os.environ.get("BENCH_EMULATOR_URL")
+    if not base:
+        return []
+    with urllib.request.urlopen(f"{base}/_emulator/requests", timeout=30) as resp:
+        return list(json.load(resp).get("requests", []))
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -137,6 +149,7 @@ def measure(
 ) -> dict[str, Any]:
     from bench.events import LambdaContext
 
+    seen = {r.get("requestId") for r in wix_log()}  # the bench's own calls: outside the counts
     idle = rss_bytes()
     maxrss_before = maxrss_bytes()
     io_before = io_counters()
@@ -149,10 +162,12 @@ def measure(
     response = handler(event, LambdaContext())
     seconds = time.perf_counter() - t0
     cpu = cpu_seconds() - cpu0
+    net = (SocketBytes.received - net_before[0], SocketBytes.sent - net_before[1])
     servers = {k: v - servers0.get(k, 0.0) for k, v in server_cpu().items()}
     sampler.finish()
     io_after = io_counters()
     maxrss_after = maxrss_bytes()
+    calls = [r for r in wix_log() if r.get("requestId") not in seen]
     peak = sampler.peak_rss
     if maxrss_after > maxrss_before:  # the kernel saw a new high-water mark during the event
         peak = max(peak, maxrss_after)
@@ -166,13 +181,15 @@ def measure(
         "maxrss_before": maxrss_before,
         "maxrss_after": maxrss_after,
         "rchar": io_after["rchar"] - io_before["rchar"],
-        "socket_received": SocketBytes.received - net_before[0],
-        "socket_sent": SocketBytes.sent - net_before[1],
+        "socket_received": net[0],
+        "socket_sent": net[1],
         "wchar": io_after["wchar"] - io_before["wchar"],
         "threads_peak": sampler.peak_threads,
         "connections_peak": sampler.peak_connections,
         "samples": sampler.samples,
         "response": response,
+        "wix_calls": dict(Counter(str(r.get("endpoint")) for r in calls)),
+        "wix_body_bytes": sum(int(r.get("bodyBytes") or 0) for r in calls),
     }
 
 
