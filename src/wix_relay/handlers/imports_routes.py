@@ -8,13 +8,16 @@ POST return the first job.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from wix_relay.domain.jobs import Job
-from wix_relay.services.imports import IMPORT_REQUEST, Imports
+from wix_relay.domain.import_requests import IMPORT_REQUEST
+
+if TYPE_CHECKING:  # the use case loads with the first import request, not at cold start
+    from wix_relay.domain.jobs import Job
+    from wix_relay.services.imports import Imports
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
