@@ -215,6 +215,9 @@ class LocalGateway:
 class _RequestHandler(BaseHTTPRequestHandler):
     owner: LocalGateway
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits for the client's
+    # delayed ACK (~40 ms a request on loopback), which API Gateway does not add.
+    disable_nagle_algorithm = True
 
     def _handle(self) -> None:
         started = time.monotonic()
