@@ -262,15 +262,20 @@ class Ports:
     jobs: JobRepository
 
 
-def run_job(job: Job, ports: Ports, options: TransferOptions, *, last_attempt: bool) -> Outcome:
+def run_job(
+    job: Job, ports: Ports, options: TransferOptions, *, last_attempt: bool, started: bool = False
+) -> Outcome:
     """Relay the job's object into Wix and record every step in the job.
 
-    Returns the outcome for a success or a permanent failure; raises `RetryLater` (after recording
-    the reason) when a redelivery may succeed. Never modifies the source object."""
+    `started`: the job was stored `running` a moment ago (a new S3-event job), so this attempt's
+    start is already recorded. Returns the outcome for a success or a permanent failure; raises
+    `RetryLater` (after recording the reason) when a redelivery may succeed. Never modifies the
+    source object."""
     if job.finished:
         return Outcome(job, skipped=True)
-    job = job.start()
-    ports.jobs.save(job)
+    if not started:
+        job = job.start()
+        ports.jobs.save(job)
     try:
         info = ports.source.head(job.source)
         job, mode = _prepare(job, info, options)

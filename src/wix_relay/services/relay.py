@@ -103,8 +103,10 @@ class Relay:
         return result
 
     def _relay_object(self, ref: ObjectRef, last_attempt: bool) -> Result:
-        job, _ = self.jobs.create(Job.for_s3_object(ref, self.default_mode))
-        return self._run(job, last_attempt)
+        # Nobody queued an S3-event job: it is stored already running (one DynamoDB write less
+        # per object). A job that exists from an earlier delivery starts a new attempt instead.
+        job, created = self.jobs.create(Job.for_s3_object(ref, self.default_mode).start())
+        return self._run(job, last_attempt, started=created)
 
     def _relay_import(self, job_id: str, last_attempt: bool) -> Result:
         job = self.jobs.get(job_id)
@@ -114,10 +116,12 @@ class Relay:
         logger.thread_safe_append_keys(s3_bucket=job.source.bucket, s3_key=job.source.key)
         return self._run(job, last_attempt)
 
-    def _run(self, job: Job, last_attempt: bool) -> Result:
+    def _run(self, job: Job, last_attempt: bool, *, started: bool = False) -> Result:
         logger.thread_safe_append_keys(job_id=job.id)
         try:
-            outcome = run_job(job, self.ports, self.options, last_attempt=last_attempt)
+            outcome = run_job(
+                job, self.ports, self.options, last_attempt=last_attempt, started=started
+            )
         except RetryLater as retry:
             logger.warning(
                 "relay failed; will be retried" if not last_attempt else "relay failed for good",
