@@ -42,5 +42,5 @@ class BenchConfig:
             transfer_runs={10: 5, 100: 5, 1024: 3},
             batch_runs=3,
             ingest_mib=1024,
-            ingest_runs=3,
+            ingest_runs=5,
         )

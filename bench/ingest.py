@@ -3,6 +3,7 @@ file, so the sender costs nothing) against the relay's upload rate measured in s
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -54,6 +55,7 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
             fh.truncate(size)  # sparse: reads cost no disk
         seconds = []
         for i in range(cfg.ingest_runs + 1):
+            os.sync()  # earlier uploads' dirty pages must not be written back during this one
             took = put_file(stack, path, size)
             if i:
                 seconds.append(took)

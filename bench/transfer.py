@@ -128,6 +128,7 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
         variants = ["pipeline", "upload", "resumable"]
         for i in range(runs + 1):  # run 0 warms caches (moto, page cache, bytecode)
             emulator.reset(stack)  # free the emulator's disk between rounds
+            os.sync()  # and write back its dirty pages now, not during the next transfer
             for variant in variants[i % 3 :] + variants[: i % 3]:  # rotate the order
                 if variant in errors:
                     continue
