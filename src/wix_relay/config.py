@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 TransferMode = Literal["auto", "upload", "resumable", "import"]
 TRANSFER_MODES: tuple[TransferMode, ...] = ("auto", "upload", "resumable", "import")
@@ -203,12 +203,13 @@ class _Reader:
         return default
 
     def json_document(self, name: str) -> str | None:
+        """The raw text, once it is known to parse (its meaning is the domain's to check)."""
         raw = self.optional(name)
-        if raw is not None:
-            try:
-                parsed: Any = json.loads(raw)
-            except ValueError:
-                self.problems.append(f"{name} must be a JSON document")
-                return None
-            del parsed
+        if raw is None:
+            return None
+        try:
+            json.loads(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be a JSON document")
+            return None
         return raw
