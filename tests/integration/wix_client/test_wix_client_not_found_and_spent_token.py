@@ -15,7 +15,13 @@ from tests.integration.wix_client.test_wix_client_emulator import (
     upload_png,
     wix_emulator,  # the fixture that marks where this test's part of the request log starts
 )
-from wix_relay.integrations.wix import WixNotFound, WixRateLimited, WixUploadTokenSpent
+from wix_relay.integrations.wix import (
+    AppCredentials,
+    WixAuthError,
+    WixNotFound,
+    WixRateLimited,
+    WixUploadTokenSpent,
+)
 
 __all__ = ["wix_emulator"]
 
@@ -59,3 +65,11 @@ def test_api_calls_still_retry_a_429(wix_emulator: RunningEmulator) -> None:
     wix_emulator.add_fault("generate-upload-url", status=429, count=1)
     assert upload_png(client).id
     assert [c["status"] for c in calls(wix_emulator, "generate-upload-url", 2)] == [429, 200]
+
+
+def test_an_ietf_token_error_keeps_its_code(wix_emulator: RunningEmulator) -> None:
+    creds = AppCredentials(wix_emulator.app_id, "wrong-secret", wix_emulator.instance_id)
+    with pytest.raises(WixAuthError) as caught:
+        client_for(wix_emulator, creds).generate_upload_url({"mimeType": "image/png"})
+    assert caught.value.status == 401 and "invalid_client" in str(caught.value)
+    assert "wrong-secret" not in str(caught.value)
