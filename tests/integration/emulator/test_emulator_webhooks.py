@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -270,3 +272,36 @@ def test_reused_upload_token_answers_429_when_switched_on() -> None:
         again = wix.put(url, PNG, "image/png")
         assert again.status_code == 429
         assert again.json()["details"]["applicationError"]["code"] == "RESOURCE_EXHAUSTED"
+
+
+def test_a_stuck_receiver_never_blocks_the_api(wix: WixCalls, emulator: RunningEmulator) -> None:
+    """Deliveries run on their own threads: while every worker waits on a receiver that does not
+    answer, uploads and reads are served and their events queue up."""
+    release = threading.Event()
+
+    class Stuck(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            release.wait(30)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        emulator.set_webhook_urls(f"http://127.0.0.1:{server.server_address[1]}/stuck")
+        ids = [upload(wix, f"f{i}.png") for i in range(6)]  # more events than the 4 workers
+        for file_id in ids:
+            assert wix.wait(file_id)["operationStatus"] == "READY"
+        wait_until(lambda: len(emulator.webhooks()) == 6)
+        assert all(d["state"] == "pending" for d in emulator.webhooks())
+        release.set()
+        wait_until(lambda: all(d["state"] == "delivered" for d in emulator.webhooks()))
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
