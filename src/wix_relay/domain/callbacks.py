@@ -32,8 +32,10 @@ from wix_relay.domain.jobs import utc_now
 
 __all__ = [
     "CallbackEventType",
+    "CallbackMessage",
     "CallbackSecret",
     "CallbackTarget",
+    "backoff_delay",
     "callback_event",
     "encode_event",
     "event_type_for",
@@ -192,3 +194,50 @@ def sign(secret: CallbackSecret, webhook_id: str, timestamp: int, body: bytes) -
         "webhook-timestamp": str(timestamp),
         "webhook-signature": "v1," + base64.b64encode(digest).decode("ascii"),
     }
+
+
+@dataclass(frozen=True)
+class CallbackMessage:
+    """One queued callback: `{"webhookId", "url", "callerId", "body"}`. The secret is not in it
+    (the consumer looks it up by `callerId`); `body` is the exact text that is signed and sent.
+    The attempt number is SQS's `ApproximateReceiveCount`, not a field: retries re-use the same
+    message, so `webhookId` cannot change between them."""
+
+    webhook_id: str
+    url: str
+    caller_id: str
+    body: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "webhookId": self.webhook_id,
+                "url": self.url,
+                "callerId": self.caller_id,
+                "body": self.body,
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CallbackMessage:
+        """ValueError unless the four fields are non-empty strings."""
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise ValueError("the callback message is not JSON") from None
+        if not isinstance(doc, Mapping):
+            raise ValueError("the callback message must be an object")
+        values = [doc.get(key) for key in ("webhookId", "url", "callerId", "body")]
+        strings = [value for value in values if isinstance(value, str) and value]
+        if len(strings) != len(values):
+            raise ValueError("the callback message needs webhookId, url, callerId and body")
+        return cls(*strings)
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float) -> int:
+    """Seconds before attempt `attempt + 1`: base, 2 x base, 4 x base, ... capped at `max_s`."""
+    if attempt < 1:
+        return 0
+    return int(min(max_s, base_s * 2 ** min(attempt - 1, 32)))
