@@ -101,7 +101,10 @@ def consume_once(
 
 
 def test_a_receiver_that_is_down_gets_the_event_later_once_with_one_webhook_id(
-    sqs: Any, queues: dict[str, str], callback_receiver: CallbackReceiver
+    sqs: Any,
+    queues: dict[str, str],
+    callback_receiver: CallbackReceiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     queue = CallbackQueue(queues["main"], queues["dlq"], client=sqs)
     settings = CallbackSettings(max_attempts=3, backoff_base_s=0)
@@ -127,6 +130,9 @@ def test_a_receiver_that_is_down_gets_the_event_later_once_with_one_webhook_id(
     assert event["type"] == "import.ready"
     assert event["data"] == STATUS
     assert receive(sqs, queues["dlq"]) == []
+    logs = " ".join(str(record.__dict__) for record in caplog.records)
+    assert logs.count(message.webhook_id) >= 3  # queued, two failed attempts, delivered ...
+    assert SECRET[len("whsec_") :] not in logs  # ... and never the secret
 
 
 def test_failed_attempts_wait_for_their_backoff(

@@ -300,3 +300,26 @@ def test_registry_parses_callback_and_prefixes_for_keys_and_jwt() -> None:
     browser = issuer.caller_for({"sub": "u1"})
     assert browser.callback is not None and browser.callback.url == "https://site.example/cb"
     assert json.dumps(browser.claims)  # claims untouched
+
+
+# --- the queued message and the backoff ---------------------------------------------------------
+def test_the_message_round_trips_and_refuses_anything_else() -> None:
+    from wix_relay.domain.callbacks import CallbackMessage
+
+    message = CallbackMessage("msg_1", "https://p.example/h", "acme", '{"type":"import.ready"}')
+    assert CallbackMessage.from_json(message.to_json()) == message
+    assert set(json.loads(message.to_json())) == {"webhookId", "url", "callerId", "body"}
+    for bad in ("", "[]", "{", '{"webhookId": "m", "url": "u", "callerId": "c"}',
+                '{"webhookId": 1, "url": "u", "callerId": "c", "body": "b"}'):  # fmt: skip
+        with pytest.raises(ValueError):
+            CallbackMessage.from_json(bad)
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    from wix_relay.domain.callbacks import backoff_delay
+
+    assert [backoff_delay(n, 30, 900) for n in range(0, 9)] == [
+        0, 30, 60, 120, 240, 480, 900, 900, 900,
+    ]  # fmt: skip
+    assert backoff_delay(10_000, 30, 900) == 900
+    assert backoff_delay(3, 0, 900) == 0
