@@ -7,8 +7,9 @@ no leeway; `iss == "wix.com"` and `aud` containing the app id only when asked fo
 `webhooks.process` does not ask (only its service-plugin path does), so they are off by default
 here too. The key may be PEM text or base64 of the PEM text, as the SDK accepts.
 
-The body is verified exactly as received: no trimming, no re-encoding. The size limit is checked
-before anything is parsed. PyJWT is imported on first use.
+The body is verified exactly as received: no re-encoding, no trimming but of trailing
+whitespace (which jose ignores too: it is outside the signed `header.payload`). The size limit
+is checked before anything is parsed. PyJWT is imported on first use.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class WixEventVerifier:
             raise EventTooLarge(f"the event is larger than {self.max_body_bytes} bytes")
         if not body.isascii():
             raise EventMalformed("the body is not a JWT")
-        token = body.decode("ascii")
+        # Trailing whitespace (a final newline) is tolerated, as the SDK's jose does: it is not
+        # part of the signed `header.payload`. Nothing else is changed before verification.
+        token = body.decode("ascii").rstrip(" \t\r\n")
         try:
             header = jwt.get_unverified_header(token)
         except jwt_errors.DecodeError:
