@@ -2,8 +2,10 @@
 app's key, verified with the app's public key (PEM; no JWKS) [doc].
 
 Mirrors `@wix/sdk` 1.21.16 (`AppStrategy.decodeJWT` → jose `jwtVerify(token, importSPKI(key,
-"RS256"))`): only RS256 with an RSA key of at least 2048 bits; `exp`/`nbf` enforced when present,
-no leeway; `iss == "wix.com"` and `aud` containing the app id only when asked for — the SDK's
+"RS256"))`): only RS256 with an RSA key of at least 2048 bits; `exp`/`nbf` enforced when present
+(with `LEEWAY_S` for clock skew between Wix and Lambda, where jose has none); `iat`, `sub`, `jti`
+not checked (jose does not either: PyJWT would refuse an `iat` a second in the future);
+`iss == "wix.com"` and `aud` containing the app id only when asked for — the SDK's
 `webhooks.process` does not ask (only its service-plugin path does), so they are off by default
 here too. The key may be PEM text or base64 of the PEM text, as the SDK accepts.
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 WIX_ISSUER = "wix.com"
 ALGORITHM = "RS256"
 MIN_KEY_BITS = 2048
+LEEWAY_S = 30
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
 
 
@@ -100,7 +103,14 @@ class WixEventVerifier:
                 algorithms=[ALGORITHM],
                 issuer=WIX_ISSUER if verify_claims else None,
                 audience=self._app_id if verify_claims else None,
-                options={"verify_aud": verify_claims, "verify_iss": verify_claims},
+                leeway=LEEWAY_S,
+                options={
+                    "verify_aud": verify_claims,
+                    "verify_iss": verify_claims,
+                    "verify_iat": False,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                },
             )
         except jwt_errors.InvalidSignatureError:
             raise EventSignatureInvalid("the event's signature is not valid") from None
