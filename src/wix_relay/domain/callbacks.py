@@ -198,14 +198,15 @@ def sign(secret: CallbackSecret, webhook_id: str, timestamp: int, body: bytes) -
 
 @dataclass(frozen=True)
 class CallbackMessage:
-    """One queued callback: `{"webhookId", "url", "callerId", "body"}`. The secret is not in it
-    (the consumer looks it up by `callerId`); `body` is the exact text that is signed and sent.
+    """One queued callback: `{"webhookId", "url", "callbackRef", "body"}`. The secret is not in it
+    (the consumer looks it up by `callbackRef`, the caller's `Caller.callback_ref`: the API key
+    id or `issuer:<issuer>`); `body` is the exact text that is signed and sent.
     The attempt number is SQS's `ApproximateReceiveCount`, not a field: retries re-use the same
     message, so `webhookId` cannot change between them."""
 
     webhook_id: str
     url: str
-    caller_id: str
+    callback_ref: str
     body: str
 
     def to_json(self) -> str:
@@ -213,7 +214,7 @@ class CallbackMessage:
             {
                 "webhookId": self.webhook_id,
                 "url": self.url,
-                "callerId": self.caller_id,
+                "callbackRef": self.callback_ref,
                 "body": self.body,
             },
             separators=(",", ":"),
@@ -229,10 +230,10 @@ class CallbackMessage:
             raise ValueError("the callback message is not JSON") from None
         if not isinstance(doc, Mapping):
             raise ValueError("the callback message must be an object")
-        values = [doc.get(key) for key in ("webhookId", "url", "callerId", "body")]
+        values = [doc.get(key) for key in ("webhookId", "url", "callbackRef", "body")]
         strings = [value for value in values if isinstance(value, str) and value]
         if len(strings) != len(values):
-            raise ValueError("the callback message needs webhookId, url, callerId and body")
+            raise ValueError("the callback message needs webhookId, url, callbackRef and body")
         return cls(*strings)
 
 

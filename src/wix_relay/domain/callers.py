@@ -51,6 +51,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 DEFAULT_JWT_ALGORITHMS = ("RS256", "ES256")
+ISSUER_REF_PREFIX = "issuer:"
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -309,6 +310,9 @@ class Caller:
     subject: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     callback: CallbackTarget | None = field(default=None, repr=False, compare=False)
+    callback_ref: str | None = None
+    """What a queued callback names to find `callback` again (`CallerRegistry.callback_for`):
+    the API key's id, or `issuer:<issuer>` for a JWT caller; None without a callback."""
 
     def allows_import(self, bucket: str, key: str) -> bool:
         return self.policy.allows_import(bucket, key)
@@ -369,6 +373,7 @@ class JwtIssuer:
             subject=subject,
             claims=dict(claims),
             callback=self.callback,
+            callback_ref=f"{ISSUER_REF_PREFIX}{self.issuer}" if self.callback else None,
         )
 
 
@@ -429,12 +434,22 @@ class CallerRegistry:
                 found = entry
         if found is None:
             return None
-        return Caller(id=found.id, kind="api_key", policy=found.policy, callback=found.callback)
+        return Caller(
+            id=found.id,
+            kind="api_key",
+            policy=found.policy,
+            callback=found.callback,
+            callback_ref=found.id if found.callback else None,
+        )
 
-    def callback_for(self, caller_id: str) -> CallbackTarget | None:
-        """The callback of an API-key caller (the delivery consumer looks the secret up here)."""
+    def callback_for(self, callback_ref: str) -> CallbackTarget | None:
+        """The callback a `Caller.callback_ref` names (the delivery consumer finds the secret
+        here, at delivery time, so a rotated secret signs the retries)."""
+        if callback_ref.startswith(ISSUER_REF_PREFIX):
+            issuer = self.issuer_named(callback_ref[len(ISSUER_REF_PREFIX) :])
+            return issuer.callback if issuer else None
         for entry in self.api_keys:
-            if entry.id == caller_id:
+            if entry.id == callback_ref:
                 return entry.callback
         return None
 

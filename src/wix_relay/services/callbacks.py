@@ -1,7 +1,7 @@
 """Partner callbacks: queue one when an upload or import ends, deliver it from the queue.
 
 `queue_callback` builds the event (domain/callbacks.py), gives it its `webhook-id` once and puts
-`{"webhookId", "url", "callerId", "body"}` on the callback queue. `deliver_callback_message` is
+`{"webhookId", "url", "callbackRef", "body"}` on the callback queue. `deliver_callback_message` is
 the consumer of one SQS record: it looks the caller's secret up, signs this attempt (a fresh
 `webhook-timestamp`, the same `webhook-id`), POSTs through the SSRF-safe sender and
 
@@ -59,7 +59,7 @@ class Queue(Protocol):
 def queue_callback(
     queue: Queue,
     *,
-    caller_id: str,
+    callback_ref: str,
     url: str,
     kind: SubjectKind,
     status_document: Mapping[str, Any],
@@ -70,13 +70,17 @@ def queue_callback(
     message = CallbackMessage(
         webhook_id=new_webhook_id(),
         url=url,
-        caller_id=caller_id,
+        callback_ref=callback_ref,
         body=encode_event(event).decode("utf-8"),
     )
     queue.send(message)
     logger.info(
         "callback queued",
-        extra={"webhook_id": message.webhook_id, "caller_id": caller_id, "type": event["type"]},
+        extra={
+            "webhook_id": message.webhook_id,
+            "callback_ref": callback_ref,
+            "type": event["type"],
+        },
     )
     return message
 
@@ -99,11 +103,11 @@ def deliver_callback_message(
         return _give_up(queue, body, str(exc), {})
     context = {
         "webhook_id": message.webhook_id,
-        "caller_id": message.caller_id,
+        "callback_ref": message.callback_ref,
         "host": urlsplit(message.url).hostname,
         "attempt": receive_count,
     }
-    secret = secret_for(message.caller_id)
+    secret = secret_for(message.callback_ref)
     if secret is None:
         return _give_up(queue, body, "the caller has no callback secret", context)
     payload = message.body.encode("utf-8")

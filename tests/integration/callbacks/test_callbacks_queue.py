@@ -64,8 +64,8 @@ def registry() -> CallerRegistry:
     )
 
 
-def secret_for(caller_id: str) -> CallbackSecret | None:
-    target = registry().callback_for(caller_id)
+def secret_for(callback_ref: str) -> CallbackSecret | None:
+    target = registry().callback_for(callback_ref)
     return target.secret if target else None
 
 
@@ -110,7 +110,7 @@ def test_a_receiver_that_is_down_gets_the_event_later_once_with_one_webhook_id(
     settings = CallbackSettings(max_attempts=3, backoff_base_s=0)
     sender = CallbackSender(allow_loopback=True)
     message = queue_callback(
-        queue, caller_id="acme", url=callback_receiver.url, kind="import", status_document=STATUS
+        queue, callback_ref="acme", url=callback_receiver.url, kind="import", status_document=STATUS
     )
 
     callback_receiver.down = True  # attempt 1: the connection is dropped
@@ -142,7 +142,7 @@ def test_failed_attempts_wait_for_their_backoff(
     settings = CallbackSettings(max_attempts=3, backoff_base_s=120)
     callback_receiver.status = 500
     queue_callback(
-        queue, caller_id="acme", url=callback_receiver.url, kind="upload", status_document=STATUS
+        queue, callback_ref="acme", url=callback_receiver.url, kind="upload", status_document=STATUS
     )
     (message,) = receive(sqs, queues["main"])
     with pytest.raises(CallbackRetry):
@@ -172,7 +172,7 @@ def test_after_the_last_attempt_the_redrive_policy_dead_letters_it(
     sender = CallbackSender(allow_loopback=True)
     callback_receiver.status = 500
     message = queue_callback(
-        queue, caller_id="acme", url=callback_receiver.url, kind="import", status_document=STATUS
+        queue, callback_ref="acme", url=callback_receiver.url, kind="import", status_document=STATUS
     )
     outcomes = [consume_once(sqs, queue, settings, sender) for _ in range(5)]
     assert outcomes == ["retry", "retry", "retry", None, None]
@@ -189,10 +189,14 @@ def test_what_can_never_succeed_is_not_retried(
     settings = CallbackSettings(max_attempts=3, backoff_base_s=0)
     deployed = CallbackSender()  # loopback and http refused
     queue_callback(
-        queue, caller_id="acme", url=callback_receiver.url, kind="import", status_document=STATUS
+        queue, callback_ref="acme", url=callback_receiver.url, kind="import", status_document=STATUS
     )
     queue_callback(
-        queue, caller_id="nobody", url=callback_receiver.url, kind="import", status_document=STATUS
+        queue,
+        callback_ref="nobody",
+        url=callback_receiver.url,
+        kind="import",
+        status_document=STATUS,
     )
     sqs.send_message(QueueUrl=queues["main"], MessageBody='{"webhookId": 1}')
     expected = "dead-lettered" if with_dlq else "dropped"

@@ -293,12 +293,18 @@ def test_registry_parses_callback_and_prefixes_for_keys_and_jwt() -> None:
     assert acme is not None and acme.callback is not None
     assert acme.callback.url is None
     assert acme.policy.callback_urls == ("https://p.example/h/",)
+    assert acme.callback_ref == "acme"
     assert registry.callback_for("acme") == acme.callback
+    plain = registry.caller_for_api_key("p")
+    assert plain is not None and plain.callback is None and plain.callback_ref is None
     assert registry.callback_for("plain") is None
     assert registry.callback_for("nobody") is None
     issuer = registry.jwt_issuers[0]
     browser = issuer.caller_for({"sub": "u1"})
     assert browser.callback is not None and browser.callback.url == "https://site.example/cb"
+    assert browser.callback_ref == "issuer:https://issuer.example/"
+    assert registry.callback_for(browser.callback_ref) == browser.callback
+    assert registry.callback_for("issuer:https://other.example/") is None
     assert json.dumps(browser.claims)  # claims untouched
 
 
@@ -308,9 +314,9 @@ def test_the_message_round_trips_and_refuses_anything_else() -> None:
 
     message = CallbackMessage("msg_1", "https://p.example/h", "acme", '{"type":"import.ready"}')
     assert CallbackMessage.from_json(message.to_json()) == message
-    assert set(json.loads(message.to_json())) == {"webhookId", "url", "callerId", "body"}
-    for bad in ("", "[]", "{", '{"webhookId": "m", "url": "u", "callerId": "c"}',
-                '{"webhookId": 1, "url": "u", "callerId": "c", "body": "b"}'):  # fmt: skip
+    assert set(json.loads(message.to_json())) == {"webhookId", "url", "callbackRef", "body"}
+    for bad in ("", "[]", "{", '{"webhookId": "m", "url": "u", "callbackRef": "c"}',
+                '{"webhookId": 1, "url": "u", "callbackRef": "c", "body": "b"}'):  # fmt: skip
         with pytest.raises(ValueError):
             CallbackMessage.from_json(bad)
 
