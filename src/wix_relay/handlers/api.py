@@ -24,7 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from wix_relay.config import Settings
 from wix_relay.domain.errors import NotFound, PayloadTooLarge, RelayError
-from wix_relay.handlers import imports_routes, uploads_routes
+from wix_relay.handlers import imports_routes, readiness_routes, uploads_routes
 from wix_relay.observability import instrumented, logger
 from wix_relay.runtime import Runtime
 from wix_relay.services.uploads import record_refused
@@ -41,7 +41,7 @@ from wix_relay.web.responses import (
 
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/v1/openapi.json"
-PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
+PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH, *readiness_routes.PUBLIC_PATHS})
 
 SETTINGS = Settings.from_env()
 RUNTIME = Runtime(SETTINGS)
@@ -49,6 +49,7 @@ RUNTIME = Runtime(SETTINGS)
 app = APIGatewayHttpResolver()
 app.include_router(uploads_routes.router)
 app.include_router(imports_routes.router)
+app.include_router(readiness_routes.router)
 
 
 # --- errors, 404/405 -------------------------------------------------------------------------
@@ -144,6 +145,7 @@ def _openapi_json() -> str:
         **OPENAPI_OPERATIONS,
         **uploads_routes.OPENAPI_OPERATIONS,
         **imports_routes.OPENAPI_OPERATIONS,
+        **readiness_routes.OPENAPI_OPERATIONS,
     }
     routes = {(r.method.lower(), r.path) for r in _registered_routes()}
     return json.dumps(build_openapi(routes, operations, PUBLIC_PATHS))
@@ -177,7 +179,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     if method == "OPTIONS":
         return preflight(event, api.cors_origins)
-    if body_too_large(event, api.max_body_bytes):
+    # Wix events have their own limit (RELAY_MAX_EVENT_BYTES), checked by the verifier: 400.
+    is_event = event.get("rawPath") == readiness_routes.EVENTS_PATH
+    if not is_event and body_too_large(event, api.max_body_bytes):
         if str(event.get("rawPath", "")).endswith(tuple(uploads_routes.UPLOAD_PATHS)):
             record_refused(PayloadTooLarge.code)
         too_large = PayloadTooLarge(f"the request body must be at most {api.max_body_bytes} bytes")
