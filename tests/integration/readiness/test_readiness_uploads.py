@@ -71,8 +71,9 @@ def test_duplicate_deliveries_move_the_upload_once(readiness_rig: ReadinessRig) 
     readiness_rig.put_bytes(issued["uploadUrl"])
     first = readiness_rig.wait_status(issued["statusUrl"], {"ready"})
     wait_until(
-        lambda: len([d for d in readiness_rig.emulator.webhooks() if d["state"] == "delivered"])
-        == 2,
+        lambda: (
+            len([d for d in readiness_rig.emulator.webhooks() if d["state"] == "delivered"]) == 2
+        ),
         "both deliveries of the duplicated event",
     )
     deliveries = readiness_rig.emulator.webhooks()
@@ -93,9 +94,9 @@ def test_reordered_and_delayed_events_each_move_their_own_upload_once(
         doc = readiness_rig.wait_status(issued["statusUrl"], {"ready", "failed"})
         assert doc["status"] == "ready" and doc["file"]["id"] == put["id"]
     queued = _transitions(readiness_rig)
-    assert sorted(q["body"].count(u["uploadId"]) > 0 for q in queued for u in uploads).count(
-        True
-    ) == 3
+    assert (
+        sorted(q["body"].count(u["uploadId"]) > 0 for q in queued for u in uploads).count(True) == 3
+    )
     assert len(queued) == 3
 
 
