@@ -62,9 +62,13 @@ class JobRepository(Protocol):
         ...
 
 
+@dataclass
 class EventEndpointNotConfigured(RelayError):
-    status = 503
-    code = "EVENTS_NOT_CONFIGURED"
+    """503: no public key is configured; Wix retries the delivery later."""
+
+    status: int = 503
+    code: str = "EVENTS_NOT_CONFIGURED"
+    retryable: bool = True
 
 
 @dataclass(frozen=True)
@@ -366,11 +370,11 @@ class Readiness:
         from wix_relay.integrations.wix import WixNotFound
         from wix_relay.services.uploads import wix_errors_as_relay_errors
 
-        try:
-            with wix_errors_as_relay_errors():
+        with wix_errors_as_relay_errors():
+            try:
                 return self._wix().get_file(file_id).raw
-        except WixNotFound:
-            return None
+            except WixNotFound:
+                return None
 
 
 def _event_outcome(event: FileReady | FileFailed) -> Outcome:
