@@ -75,8 +75,8 @@ def _forgeries(stranger: WixAppKey, real: bytes, public_pem: str) -> dict[str, b
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    none_token = f"{b64(b'{\"alg\":\"none\",\"typ\":\"JWT\"}')}.{payload_b64}."
-    hs_input = f"{b64(b'{\"alg\":\"HS256\",\"typ\":\"JWT\"}')}.{payload_b64}"
+    none_token = f"{b64(b'{"alg":"none","typ":"JWT"}')}.{payload_b64}."
+    hs_input = f"{b64(b'{"alg":"HS256","typ":"JWT"}')}.{payload_b64}"
     hs_sig = hmac.new(public_pem.encode(), hs_input.encode(), hashlib.sha256).digest()
     return {
         "another key": stranger.token(claims).encode(),
@@ -149,7 +149,8 @@ def own_key_rig(readiness_rig: ReadinessRig, wix_app_key: WixAppKey) -> Readines
 def test_unknown_types_and_files_are_acknowledged(
     own_key_rig: ReadinessRig, wix_app_key: WixAppKey
 ) -> None:
-    other = wix_app_key.event("wix.media.site_media.v1.folder_created", domain_event("x", 1, {}, "c"))
+    folder_created = "wix.media.site_media.v1.folder_created"
+    other = wix_app_key.event(folder_created, domain_event("x", 1, {}, "c"))
     assert post_event(own_key_rig, other).json()["outcome"] == "ignored"
     stray = ready_event(wix_app_key, "stray~mv2.png", 1, None)
     assert post_event(own_key_rig, stray).json()["outcome"] == "unmatched"
