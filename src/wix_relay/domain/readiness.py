@@ -46,6 +46,7 @@ __all__ = [
     "check_reported_file",
     "external_info",
     "file_document",
+    "folder_chain",
     "new_upload_id",
     "parse_time",
     "subject_of",
@@ -381,8 +382,8 @@ def check_reported_file(
 ) -> str | None:
     """Why the file a caller reports for its resumable upload cannot be that upload's (None when
     it can): created after the record (minus clock skew) and within `max_age_s`, the declared
-    size, the requested name and privacy, and in the folder the relay chose (`folderPath`,
-    when the caller of this function resolved it)."""
+    size, the requested name and privacy. (The folder is checked against Wix's folders by the
+    service: `folder_chain`.)"""
     created = parse_time(descriptor.get("createdDate"))
     issued = parse_time(record.created_at)
     if created is None or issued is None:
@@ -400,9 +401,15 @@ def check_reported_file(
         return "the file's name is not the requested one"
     if bool(descriptor.get("private", False)) != bool(request.get("private", False)):
         return "the file's privacy is not the requested one"
-    if "folderPath" in descriptor and descriptor["folderPath"] != (request.get("filePath") or "/"):
-        return "the file is not in the upload's folder"
     return None
+
+
+def folder_chain(request: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """Where the relay told Wix to put the file: the root folder id and the folder names under
+    it, leaf last (`filePath` under `parentFolderId`, default `media-root` [doc])."""
+    root = str(request.get("parentFolderId") or "media-root")
+    names = tuple(name for name in str(request.get("filePath") or "").split("/") if name)
+    return root, names
 
 
 def _opt(value: Any) -> str | None:

@@ -34,10 +34,12 @@ from wix_relay.domain.readiness import (
     UploadRecord,
     check_reported_file,
     file_document,
+    folder_chain,
     subject_of,
 )
 from wix_relay.domain.wix_events import FileFailed, FileReady, WixEvent
 from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.services.uploads import wix_errors_as_relay_errors
 
 if TYPE_CHECKING:
     from wix_relay.domain.callbacks import CallbackTarget
@@ -52,6 +54,7 @@ MAX_WAIT_S = 20.0
 """Bound of `?waitSeconds=` (API Gateway cuts a request at 30 s)."""
 POLL_S = (0.25, 0.5, 1.0)
 TRANSITION_ATTEMPTS = 4
+ROOT_FOLDER_IDS = frozenset({"media-root", "visitor-uploads-root", "trash-root"})
 
 
 class JobRepository(Protocol):
@@ -322,6 +325,8 @@ class Readiness:
         problem = check_reported_file(
             record, descriptor, self._clock(), self.options.report_max_age_s
         )
+        if problem is None and not self._in_folder(descriptor, record):
+            problem = "the file is not in the upload's folder"
         if problem is not None:
             logger.info("reported file refused", extra={"upload_id": upload_id, "reason": problem})
             raise unknown
@@ -358,6 +363,26 @@ class Readiness:
             self.file_reached((owner.kind, owner.subject_id), file_id, outcome)
         return file_document(descriptor)
 
+    def _in_folder(self, descriptor: Mapping[str, Any], record: UploadRecord) -> bool:
+        """The file's folder is the one the relay chose for the upload: walk up from its parent
+        folder, one Wix "Get Folder" call per level, comparing names (stops at a mismatch)."""
+        root, names = folder_chain(record.request)
+        folder = str(descriptor.get("parentFolderId") or "media-root")
+        for name in reversed(names):
+            if folder == root or folder in ROOT_FOLDER_IDS:
+                return False
+            with wix_errors_as_relay_errors():
+                doc = self._client().get_folder(folder)
+            if doc.get("displayName") != name:
+                return False
+            folder = str(doc.get("parentFolderId") or "media-root")
+        return folder == root
+
+    def _client(self) -> WixMediaClient:
+        if self._wix is None:
+            raise RelayError("the Wix client is not configured", code="CONFIGURATION_ERROR")
+        return self._wix()
+
     def _own_record(self, caller: Caller, upload_id: str) -> UploadRecord:
         record = self.ports.uploads.get(upload_id) if len(upload_id) <= 100 else None
         if record is None or record.caller_id != caller.id:
@@ -365,14 +390,11 @@ class Readiness:
         return record
 
     def _wix_descriptor(self, file_id: str) -> Mapping[str, Any] | None:
-        if self._wix is None:
-            raise RelayError("the Wix client is not configured", code="CONFIGURATION_ERROR")
         from wix_relay.integrations.wix import WixNotFound
-        from wix_relay.services.uploads import wix_errors_as_relay_errors
 
         with wix_errors_as_relay_errors():
             try:
-                return self._wix().get_file(file_id).raw
+                return self._client().get_file(file_id).raw
             except WixNotFound:
                 return None
 

@@ -101,7 +101,7 @@ class Uploads:
             ) from None
 
 
-RECORDED_FIELDS = ("mimeType", "fileName", "sizeInBytes", "filePath", "private")
+RECORDED_FIELDS = ("mimeType", "fileName", "sizeInBytes", "filePath", "parentFolderId", "private")
 
 
 def _wix_fields(model: RequestModel, caller: Caller, body: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from tests.fixtures.api import PARTNER_KEY
 from tests.fixtures.readiness import PNG, ReadinessRig, wait_until
 from wix_relay.config import WixSettings
-from wix_relay.integrations.wix import ResumableTarget, WixMediaClient
+from wix_relay.integrations.wix import ResumableTarget, WixMediaClient, credentials_from_document
 
 BYTES = PNG * 4000  # ~300 KiB: more than one 256 KiB chunk
 
@@ -106,3 +106,30 @@ def test_a_report_needs_a_file_id(readiness_rig: ReadinessRig) -> None:
     for body in ({}, {"fileId": ""}, {"fileId": 7}):
         answer = readiness_rig.call("POST", issued["statusUrl"] + "/file", body)
         assert answer.status_code == 400, body
+
+
+def _direct_upload(rig: ReadinessRig, file_path: str, name: str = "big.png") -> str:
+    """A file put into the site straight through Wix (not through this upload's URL)."""
+    fields = {"mimeType": "image/png", "fileName": name, "filePath": file_path}
+    fields["sizeInBytes"] = str(len(BYTES))
+    credentials = credentials_from_document(rig.emulator.credentials_document())
+    client = WixMediaClient(
+        credentials,
+        WixSettings(api_base_url=rig.emulator.url, upload_hosts=(rig.emulator.upload_host,)),
+    )
+    url = client.generate_upload_url(fields)
+    return client.upload(url, lambda: io.BytesIO(BYTES), mime_type="image/png").id
+
+
+def test_the_reported_file_must_be_in_the_uploads_folder(readiness_rig: ReadinessRig) -> None:
+    body = {"mimeType": "image/png", "fileName": "big.png", "sizeInBytes": len(BYTES)}
+    issued = readiness_rig.call(
+        "POST", "/v1/resumable-upload-url", {**body, "filePath": "/uploads/a/b"}
+    ).json()
+    elsewhere = _direct_upload(readiness_rig, "/uploads/c/b")  # same name, size, leaf folder
+    before = readiness_rig.wix_calls("get-folder")
+    assert report(readiness_rig, issued, elsewhere).status_code == 404
+    assert readiness_rig.wix_calls("get-folder") > before  # the folders were asked for
+    there = _direct_upload(readiness_rig, "/uploads/a/b")
+    answer = report(readiness_rig, issued, there)
+    assert answer.status_code == 200 and answer.json()["file"]["id"] == there
