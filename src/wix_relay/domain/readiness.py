@@ -132,10 +132,16 @@ def wix_media_url(descriptor: Mapping[str, Any]) -> str | None:
         path = f"/{_component(str(video['filename']))}" if video.get("filename") else ""
         return f"wix:video://v1/{video['id']}{path}"
     audio = media.get("audio")
-    if isinstance(audio, Mapping) and audio.get("id"):
-        path = f"/{_component(str(audio['filename']))}" if audio.get("filename") else ""
-        duration = audio.get("duration")
-        return f"wix:audio://v1/{audio['id']}{path}#duration={0 if duration is None else duration}"
+    if isinstance(audio, Mapping):
+        # AudioV2: the SDK turns each of `assets[]` ({id, url, filename}) into a wix:audio URL;
+        # the first asset is the file itself.
+        assets = audio.get("assets")
+        first = assets[0] if isinstance(assets, list) and assets else audio
+        if isinstance(first, Mapping) and first.get("id"):
+            path = f"/{_component(str(first['filename']))}" if first.get("filename") else ""
+            duration = first.get("duration", audio.get("duration"))
+            duration = 0 if duration is None else duration
+            return f"wix:audio://v1/{first['id']}{path}#duration={_js(duration)}"
     for kind in ("document", "archive", "model3d"):
         doc = media.get(kind)
         if isinstance(doc, Mapping) and doc.get("id"):
