@@ -251,7 +251,9 @@ async function resumableUpload(file, mimeType, options, report) {
     upload.options.onSuccess = resolve;
     upload.options.onError = (error) => reject(tusError(error));
   });
-  const onAbort = () => upload.abort(true).catch(() => {});
+  let terminated = Promise.resolve();
+  // Cancel = abort the request in flight and DELETE the TUS upload (nothing is finalized).
+  const onAbort = () => { terminated = upload.abort(true).catch(() => {}); };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const previous = await upload.findPreviousUploads();
@@ -265,6 +267,7 @@ async function resumableUpload(file, mimeType, options, report) {
     storage.removeItem(SESSION_PREFIX + key);
     return { descriptor, answer: session, resumed };
   } catch (error) {
+    if (error instanceof UploadError && error.code === "ABORTED") await terminated;
     // A cancelled, refused or stale session is not resumed next time.
     if (!(error instanceof UploadError && error.code === "NETWORK_ERROR")) storage.removeItem(SESSION_PREFIX + key);
     if (resumed && error instanceof UploadError && error.status >= 400 && error.status < 500 && error.code !== "ABORTED") {

@@ -246,3 +246,54 @@ def test_a_type_wix_refuses_falls_back_to_octet_stream(local_stack: Any, page: A
     assert record["state"] == "ready", f"{record}\n{function_logs(local_stack)}"
     (entry,) = _arrived(local_stack, folder, "mislabelled.jpg")
     assert entry["md5"] == hashlib.md5(data).hexdigest()
+
+
+# The same 12 MiB on both page loads (the pattern repeats every MiB, so Python rebuilds it fast).
+_SAME_FILE = """(name) => {
+  const bytes = new Uint8Array(12 * 1024 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 12)) & 255;
+  return new File([bytes], name, {type: "video/mp4", lastModified: 1700000000000});
+}"""
+
+
+def test_a_page_reload_resumes_the_stored_tus_upload(
+    local_stack: Any, page: Any, emulator: str
+) -> None:
+    folder = _folder()
+    requests.put(
+        f"{emulator}/_emulator/latency", json={"ms": 150, "includeUploads": True}, timeout=10
+    ).raise_for_status()
+    before = len(_requests(emulator))
+    page.evaluate(
+        f"""async (folder) => {{
+          const file = ({_SAME_FILE})("reload.mp4");
+          window.demoUpload(file, folder, {{chunkSize: 1024 * 1024}});
+          const record = window.demoUploads.at(-1);
+          while (!record.progress.some((n) => n >= 3 * 1024 * 1024))
+            await new Promise((r) => setTimeout(r, 20));
+        }}""",
+        folder,
+    )
+    page.reload()  # the page, its upload and its XHR are gone; localStorage stays
+    page.wait_for_function("typeof window.demoUpload === 'function'")
+    requests.delete(f"{emulator}/_emulator/faults", timeout=10).raise_for_status()
+    record = page.evaluate(
+        f"""async (folder) => {{
+          const file = ({_SAME_FILE})("reload.mp4");
+          const record = await window.demoUpload(file, folder, {{chunkSize: 1024 * 1024}});
+          return {{...record, controller: undefined}};
+        }}""",
+        folder,
+    )
+    data = bytes((i * 7 + (i >> 12)) & 255 for i in range(MIB)) * 12
+    assert record["state"] == "ready", f"{record}\n{function_logs(local_stack)}"
+    assert record["progress"][0] >= 3 * MIB  # it went on from where the first page stopped
+    (entry,) = _arrived(local_stack, folder, "reload.mp4")
+    assert entry["md5"] == hashlib.md5(bytes(data)).hexdigest()
+    calls = _requests(emulator)[before:]
+    endpoints = [c["endpoint"] for c in calls]
+    assert endpoints.count("generate-resumable-upload-url") == 1  # the stored session was used
+    assert endpoints.count("tus-create") == 1
+    resent = sum(c["bodyBytes"] for c in calls if c["endpoint"] == "tus-patch") - len(data)
+    assert 0 <= resent <= MIB
+    assert page.evaluate("Object.keys(localStorage).length") == 0  # nothing left to resume
