@@ -199,7 +199,8 @@ def test_cancel_terminates_the_upload_and_leaves_no_file(
     before = len(_requests(emulator))
     record = page.evaluate(
         """async (folder) => {
-          const file = new File([new Uint8Array(12 * 1024 * 1024)], "cancel.mp4", {type: "video/mp4"});
+          const bytes = new Uint8Array(12 * 1024 * 1024);
+          const file = new File([bytes], "cancel.mp4", {type: "video/mp4"});
           const pending = window.demoUpload(file, folder, {chunkSize: 1024 * 1024});
           const record = window.demoUploads.at(-1);
           while (!record.progress.some((n) => n > 0)) await new Promise((r) => setTimeout(r, 20));
