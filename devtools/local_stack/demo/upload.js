@@ -61,7 +61,7 @@ export async function upload(file, folder, extra = {}) {
     const link = item.querySelector(".url");
     link.href = link.textContent = descriptor.url || "";
     link.hidden = !descriptor.url;
-    if (descriptor.url && (descriptor.mediaType === "image" || file.type.startsWith("image/"))) {
+    if (descriptor.url && (/^image$/i.test(descriptor.mediaType || "") || file.type.startsWith("image/"))) {
       const preview = item.querySelector(".preview");
       preview.src = descriptor.url;
       preview.hidden = false;
