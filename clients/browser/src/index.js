@@ -14,7 +14,7 @@ export const OCTET_STREAM = "application/octet-stream";
 export const DEFAULT_RETRY_DELAYS = [0, 1000, 3000, 5000];
 /** Wix's rule names for a refused or contradicted MIME type: the octet-stream fallback's cue. */
 export const REFUSED_TYPE_CODES = Object.freeze(["UNSUPPORTED_FILE_FORMAT", "MISMATCH_MIME_TYPE"]);
-const SESSION_PREFIX = "wix-relay-upload::";
+const SESSION_SUFFIX = "::session"; // the library's record beside tus-js-client's own
 const SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Every failure: `code` is the relay's or Wix's error code (or one of this module's:
@@ -189,19 +189,19 @@ function sessionStorageOf(options) {
 /** The identity of "this file, to this folder, through this relay" across page reloads. */
 export function fingerprintOf(file, options, mimeType) {
   return [
-    SESSION_PREFIX.slice(0, -2), options.relayUrl, options.filePath || "", file.name, mimeType,
-    file.size, file.lastModified ?? "",
+    "wix-relay", options.relayUrl, options.filePath || "", file.name, mimeType, file.size,
+    file.lastModified ?? "",
   ].join("::");
 }
 
 function readSession(storage, key, now) {
-  const raw = storage.getItem(SESSION_PREFIX + key);
+  const raw = storage.getItem(key + SESSION_SUFFIX);
   if (!raw) return null;
   try {
     const session = JSON.parse(raw);
     if (session.uploadUrl && session.uploadToken && now - session.createdAt < SESSION_MAX_AGE_MS) return session;
   } catch { /* a bad record is dropped */ }
-  storage.removeItem(SESSION_PREFIX + key);
+  storage.removeItem(key + SESSION_SUFFIX);
   return null;
 }
 
@@ -233,7 +233,7 @@ async function resumableUpload(file, mimeType, options, report) {
   if (!session) {
     const answer = await relayRequest(options, "POST", "v1/resumable-upload-url", uploadUrlRequest(file, mimeType, options));
     session = { ...answer, createdAt: Date.now() };
-    storage.setItem(SESSION_PREFIX + key, JSON.stringify(session));
+    storage.setItem(key + SESSION_SUFFIX, JSON.stringify(session));
   }
   const filename = nameWithExtension(file.name, file.type);
   throwIfAborted(options.signal);
@@ -264,12 +264,12 @@ async function resumableUpload(file, mimeType, options, report) {
     const descriptor = await finalize(
       mimeType === OCTET_STREAM ? withQuery(finalizeUrl, "filename", filename) : finalizeUrl, options,
     );
-    storage.removeItem(SESSION_PREFIX + key);
+    storage.removeItem(key + SESSION_SUFFIX);
     return { descriptor, answer: session, resumed };
   } catch (error) {
     if (error instanceof UploadError && error.code === "ABORTED") await terminated;
     // A cancelled, refused or stale session is not resumed next time.
-    if (!(error instanceof UploadError && error.code === "NETWORK_ERROR")) storage.removeItem(SESSION_PREFIX + key);
+    if (!(error instanceof UploadError && error.code === "NETWORK_ERROR")) storage.removeItem(key + SESSION_SUFFIX);
     if (resumed && error instanceof UploadError && error.status >= 400 && error.status < 500 && error.code !== "ABORTED") {
       return resumableUpload(file, mimeType, options, report); // the stored session went stale
     }
