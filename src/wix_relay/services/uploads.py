@@ -6,7 +6,7 @@ policy (the relay decides the folder) → one Wix call; a Wix error becomes the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import (
@@ -29,14 +29,14 @@ class Uploads:
     def __init__(self, wix: Callable[[], WixMediaClient]) -> None:
         self._wix = wix  # built on the first valid request
 
-    def upload_url(self, caller: Caller, body: str | None) -> str:
+    def upload_url(self, caller: Caller, body: Mapping[str, Any]) -> str:
         fields = _wix_fields(UPLOAD_URL, caller, body)
         with wix_errors_as_relay_errors():
             url = self._wix().generate_upload_url(fields)
         _issued("upload-url", fields)
         return url
 
-    def resumable_upload_url(self, caller: Caller, body: str | None) -> ResumableTarget:
+    def resumable_upload_url(self, caller: Caller, body: Mapping[str, Any]) -> ResumableTarget:
         fields = _wix_fields(RESUMABLE_UPLOAD_URL, caller, body)
         with wix_errors_as_relay_errors():
             target = self._wix().generate_resumable_upload_url(fields)
@@ -44,7 +44,7 @@ class Uploads:
         return target
 
 
-def _wix_fields(model: RequestModel, caller: Caller, body: str | None) -> dict[str, Any]:
+def _wix_fields(model: RequestModel, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
     """Parse, validate and authorize the request; return the Wix fields to send."""
     request = model.parse(body)
     file_path = caller.policy.authorize_destination(

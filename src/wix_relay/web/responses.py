@@ -34,25 +34,6 @@ def error_response(error: RelayError, request_id: str | None) -> Response[str]:
     )
 
 
-def event_response(error: RelayError, event: Mapping[str, Any]) -> dict[str, Any]:
-    """An error answered before the resolver runs (the body-size limit)."""
-    response = error_response(error, request_id(event))
-    return {
-        "statusCode": response.status_code,
-        "headers": {"Content-Type": JSON, **{k: str(v) for k, v in response.headers.items()}},
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
-
-
-def body_too_large(event: Mapping[str, Any], limit: int) -> bool:
-    """The raw body as delivered (base64 text included) against the limit."""
-    body = event.get("body")
-    if not body:
-        return False
-    return len(body) > limit or len(str(body).encode("utf-8")) > limit
-
-
 def finish(
     response: dict[str, Any],
     event: Mapping[str, Any],
