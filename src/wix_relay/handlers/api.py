@@ -96,14 +96,12 @@ def _authenticate(resolver: APIGatewayHttpResolver, next_middleware: Callable[..
         return next_middleware(resolver)
     if not any(route is r for r in _registered_routes()):  # unknown route: let it 404
         return next_middleware(resolver)
-    from wix_relay.integrations.identity import authenticate
-
     event = resolver.current_event
     runtime: Runtime = resolver.context["runtime"]
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     authorizer = event.raw_event.get("requestContext", {}).get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") if isinstance(authorizer, dict) else None
-    caller = authenticate(headers, claims, runtime.callers.registry(), runtime.jwks)
+    caller = runtime.authenticate(headers, claims)
     resolver.append_context(caller=caller)  # type: ignore[no-untyped-call]
     logger.append_keys(caller_id=caller.id)
     return next_middleware(resolver)
