@@ -53,12 +53,20 @@ class Runtime:
         http_connections: int = HTTP_POOL,
         http_hosts: int = HTTP_POOL,
         aws_connections: int | None = None,
+        interactive: bool = False,
     ) -> None:
         self.settings = settings
+        self.interactive = interactive
+        """The API's: its Wix client gets the short retry budget (`WixSettings.for_api`)."""
         self.http_connections = http_connections
         self.http_hosts = http_hosts
         self.aws_connections = aws_connections
         self.lock = threading.RLock()  # for callers that build parts from several threads
+
+    @classmethod
+    def for_api(cls, settings: Settings) -> Runtime:
+        """A caller waits on every Wix call: the short retry budget."""
+        return cls(settings, interactive=True)
 
     @classmethod
     def for_worker(cls, settings: Settings) -> Runtime:
@@ -106,8 +114,9 @@ class Runtime:
         from wix_relay.integrations.secrets import WixCredentialSource
         from wix_relay.integrations.wix import WixMediaClient
 
-        credentials = WixCredentialSource(self.settings.wix.credentials_secret_id, self.secrets)
-        return WixMediaClient(credentials, self.settings.wix, session=self.session)
+        wix = self.settings.wix.for_api() if self.interactive else self.settings.wix
+        credentials = WixCredentialSource(wix.credentials_secret_id, self.secrets)
+        return WixMediaClient(credentials, wix, session=self.session)
 
     def wix_client(self) -> WixMediaClient:
         return self.wix

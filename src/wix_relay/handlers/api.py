@@ -37,7 +37,7 @@ OPENAPI_PATH = "/v1/openapi.json"
 PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
 
 SETTINGS = Settings.from_env()
-RUNTIME = Runtime(SETTINGS)
+RUNTIME = Runtime.for_api(SETTINGS)
 
 app = APIGatewayHttpResolver()
 app.include_router(uploads_routes.router)

@@ -20,6 +20,9 @@ from wix_relay.domain.errors import (
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
 from wix_relay.observability import MetricUnit, logger, metrics
 
+RETRY_AFTER_S = 2
+"""`Retry-After` on a retryable Wix failure when Wix did not send one."""
+
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
     from wix_relay.integrations.wix import ResumableTarget, WixError, WixMediaClient
@@ -109,6 +112,7 @@ class wix_errors_as_relay_errors:
 
 def relay_error_from_wix(exc: WixError) -> RelayError:
     from wix_relay.integrations.wix import (
+        UploadHostNotAllowed,
         WixAuthError,
         WixRateLimited,
         WixTimeout,
@@ -133,12 +137,22 @@ def relay_error_from_wix(exc: WixError) -> RelayError:
         ]
         code = rules[0] if rules else (exc.code if exc.code.isupper() else "WIX_VALIDATION_ERROR")
         return InvalidInput(f"Wix refused the request ({code})", details, code=code)
+    # The retry budget is spent (WIX_API_RETRY_BUDGET_SECONDS): tell the caller when to try again.
+    retry_after = RETRY_AFTER_S if exc.retry_after_s is None else math.ceil(exc.retry_after_s)
     if isinstance(exc, WixRateLimited):
-        retry_after = None if exc.retry_after_s is None else math.ceil(exc.retry_after_s)
         return Throttled("Wix is throttling uploads; retry later", retry_after_s=retry_after)
     if isinstance(exc, WixTimeout):
-        return UpstreamTimeout("Wix did not answer in time")
+        return UpstreamTimeout("Wix did not answer in time", retry_after_s=retry_after)
+    if isinstance(exc, UploadHostNotAllowed):
+        logger.error(
+            "Wix answered an upload URL outside WIX_UPLOAD_HOSTS", extra={"reason": str(exc)}
+        )
+        return UpstreamFailed(
+            "the upload service answered an upload URL this relay does not hand out",
+            code="UPLOAD_URL_REFUSED",
+            retryable=False,
+        )
     if isinstance(exc, WixAuthError):
         logger.error("Wix refused the relay's credential", extra={"wix_status": exc.status})
         return UpstreamFailed("the upload service is unavailable")
-    return UpstreamFailed("Wix failed to answer; retry later")
+    return UpstreamFailed("Wix failed to answer; retry later", retry_after_s=retry_after)

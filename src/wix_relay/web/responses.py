@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from wix_relay.domain.errors import RelayError, Throttled, error_body
+from wix_relay.domain.errors import RelayError, error_body
 from wix_relay.web.cors import cors_headers, header
 
 JSON = "application/json"
@@ -22,8 +23,8 @@ def request_id(event: Mapping[str, Any]) -> str | None:
 
 def error_response(error: RelayError, request_id: str | None) -> Response[str]:
     headers: dict[str, str] = {}
-    if isinstance(error, Throttled) and error.retry_after_s is not None:
-        headers["Retry-After"] = str(int(error.retry_after_s))
+    if error.retry_after_s is not None:
+        headers["Retry-After"] = str(math.ceil(error.retry_after_s))
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="wix-media-relay"'
     return Response(
