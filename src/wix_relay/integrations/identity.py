@@ -90,10 +90,12 @@ def fetch_jwks(session: requests.Session, url: str, timeout: tuple[float, float]
             raise ValueError("not a JSON object with a keys list")
     except ValueError as exc:  # UnicodeDecodeError and JsonRefused included
         logger.warning("JWKS invalid", extra={"jwks_url": url, "reason": str(exc)[:200]})
-        raise UpstreamFailed(
-            "the identity provider's key set is invalid", code="JWKS_INVALID"
-        ) from None
+        raise _jwks_invalid() from None
     return document
+
+
+def _jwks_invalid() -> UpstreamFailed:
+    return UpstreamFailed("the identity provider's key set is invalid", code="JWKS_INVALID")
 
 
 class JwtKeys:
@@ -117,9 +119,7 @@ class JwtKeys:
         try:
             jwk = client.get_signing_key(kid)
         except PyJWKSetError:  # the set holds no key PyJWT can use
-            raise UpstreamFailed(
-                "the identity provider's key set is invalid", code="JWKS_INVALID"
-            ) from None
+            raise _jwks_invalid() from None
         except (PyJWKClientError, PyJWKError):
             raise invalid_token("the token's signing key is unknown") from None
         if jwk.key_type != _KTY_FOR_ALG_PREFIX.get(alg[:2]):

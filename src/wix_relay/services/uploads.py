@@ -6,7 +6,8 @@ policy (the relay decides the folder) → one Wix call; a Wix error becomes the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import (
@@ -93,21 +94,17 @@ def record_refused(reason: str) -> None:
         metric.add_dimension(name="reason", value=reason)
 
 
-class wix_errors_as_relay_errors:
+@contextmanager
+def wix_errors_as_relay_errors() -> Iterator[None]:
     """Turn a `WixError` into the RelayError the caller sees (PRODUCT.md statuses)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> None:
-        if exc is None:
-            return
+    try:
+        yield
+    except Exception as exc:
         from wix_relay.integrations.wix import WixError
 
         if isinstance(exc, WixError):
             raise relay_error_from_wix(exc) from None
+        raise
 
 
 def relay_error_from_wix(exc: WixError) -> RelayError:
