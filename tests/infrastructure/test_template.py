@@ -94,7 +94,7 @@ def test_timeouts_fit_their_triggers(resources: dict[str, Any]) -> None:
 def test_api_gives_up_on_wix_before_its_own_timeout(resources: dict[str, Any]) -> None:
     api = props(resources, "ApiFunction")
     env = api["Environment"]["Variables"]
-    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}).wix
+    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}).wix.for_api()
     # The last retry starts before the budget ends and may take connect + read seconds.
     worst = settings.retry_budget_s + settings.connect_timeout_s + settings.read_timeout_s
     assert worst < api["Timeout"]

@@ -14,14 +14,13 @@ The use case is `services/readiness.py`; the caller and the runtime are in `rout
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from wix_relay.domain.errors import FieldProblem, InvalidInput
-from wix_relay.domain.upload_requests import parse_json_object
+from wix_relay.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
+from wix_relay.domain.wix_events import EventMalformed, EventTooLarge
+from wix_relay.web.request_body import body_text, json_object
 
 if TYPE_CHECKING:
     from wix_relay.services.readiness import Readiness
@@ -40,17 +39,16 @@ def _readiness() -> Readiness:
     return readiness
 
 
-def raw_body(event: dict[str, Any]) -> bytes:
-    """The request body exactly as the client sent it."""
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput(
-                "the request body is not valid base64", code="INVALID_EVENT"
-            ) from None
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+def event_body() -> str:
+    """The delivery's body as sent (base64-decoded when API Gateway encoded it), through the one
+    body reader; its problems are the event's (400), with the events' own size limit."""
+    limit = router.context["runtime"].settings.events.max_body_bytes
+    try:
+        return body_text(router.current_event.raw_event, limit)
+    except PayloadTooLarge:
+        raise EventTooLarge(f"the event is larger than {limit} bytes") from None
+    except InvalidInput as exc:
+        raise EventMalformed(exc.message) from None
 
 
 def wait_seconds() -> float:
@@ -73,7 +71,7 @@ def wait_seconds() -> float:
 
 @router.post(EVENTS_PATH)
 def wix_event() -> dict[str, Any]:
-    outcome = _readiness().accept_event(raw_body(router.current_event.raw_event))
+    outcome = _readiness().accept_event(event_body())
     return {"status": "accepted", "outcome": outcome}
 
 
@@ -85,11 +83,7 @@ def get_upload(upload_id: str) -> dict[str, Any]:
 
 @router.post(UPLOAD_FILE_PATH)
 def report_upload_file(upload_id: str) -> dict[str, Any]:
-    try:
-        text = router.current_event.decoded_body
-    except ValueError:
-        raise InvalidInput("the request body is not valid base64", code="INVALID_JSON") from None
-    body = parse_json_object(text)
+    body = json_object(router.current_event.raw_event, router.context["max_body_bytes"])
     record = _readiness().report_file(router.context["caller"], upload_id, body)
     return record.to_public()
 
