@@ -388,7 +388,8 @@ def check_reported_file(
 ) -> str | None:
     """Why the file a caller reports for its resumable upload cannot be that upload's (None when
     it can): created after the record (minus clock skew) and within `max_age_s`, the declared
-    size, the requested name and privacy. (The folder is checked against Wix's folders by the
+    size and privacy. (Not the name: a resumable file is named after the tus metadata's
+    `filename`, which the browser may have given an extension.) (The folder is checked against Wix's folders by the
     service: `folder_chain`.)"""
     created = parse_time(descriptor.get("createdDate"))
     issued = parse_time(record.created_at)
@@ -402,9 +403,6 @@ def check_reported_file(
     size = request.get("sizeInBytes")
     if size is not None and str(descriptor.get("sizeInBytes")) != str(size):
         return "the file's size is not the declared one"
-    name = request.get("fileName")
-    if name and descriptor.get("displayName") != name:
-        return "the file's name is not the requested one"
     if bool(descriptor.get("private", False)) != bool(request.get("private", False)):
         return "the file's privacy is not the requested one"
     return None

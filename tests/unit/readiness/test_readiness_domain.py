@@ -94,7 +94,7 @@ def descriptor(**changes: Any) -> dict[str, Any]:
         ({"createdDate": "2026-12-01T09:58:00.000Z"}, "not created by this upload"),
         ({"createdDate": None}, "no creation time"),
         ({"sizeInBytes": "11"}, "size"),
-        ({"displayName": "b.png"}, "name"),
+        ({"displayName": "b.png"}, None),
         ({"private": True}, "privacy"),
     ],
 )
