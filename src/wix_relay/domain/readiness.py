@@ -388,9 +388,9 @@ def check_reported_file(
 ) -> str | None:
     """Why the file a caller reports for its resumable upload cannot be that upload's (None when
     it can): created after the record (minus clock skew) and within `max_age_s`, the declared
-    size and privacy. (Not the name: a resumable file is named after the tus metadata's
-    `filename`, which the browser may have given an extension.) (The folder is checked against Wix's folders by the
-    service: `folder_chain`.)"""
+    size and privacy. Not the name: a resumable file is named after the tus metadata's
+    `filename`, which the browser may have given an extension. The folder is checked against
+    Wix's folders by the service (`folder_chain`)."""
     created = parse_time(descriptor.get("createdDate"))
     issued = parse_time(record.created_at)
     if created is None or issued is None:
