@@ -52,6 +52,7 @@ _AUTHENTICATED: dict[str, tuple[str, ...]] = {
 _UPLOAD_URL_ERRORS: dict[str, tuple[str, ...]] = {
     "400": ("INVALID_INPUT", "INVALID_JSON", "INVALID_PATH", "<Wix's rule name>"),
     "403": POLICY_CODES,
+    "404": ("FOLDER_NOT_FOUND",),
     "429": ("THROTTLED",),
     "502": ("WIX_UPSTREAM_ERROR",),
     "504": ("WIX_TIMEOUT",),

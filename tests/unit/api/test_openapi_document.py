@@ -77,7 +77,7 @@ def test_the_import_contract(doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize("path", ["/v1/upload-url", "/v1/resumable-upload-url"])
 def test_every_status_an_upload_route_answers(doc: dict[str, Any], path: str) -> None:
     responses = doc["paths"][path]["post"]["responses"]
-    wanted = {"200", "400", "401", "403", "405", "413", "429", "500", "502", "503", "504"}
+    wanted = {"200", "400", "401", "403", "404", "405", "413", "429", "500", "502", "503", "504"}
     assert set(responses) == wanted
     for status in ("429", "503"):
         assert "Retry-After" in responses[status]["headers"]
