@@ -82,6 +82,9 @@ invoke: $(STAMP) ## run FUNCTION=api|worker with EVENT=events/… against the lo
 bench: $(STAMP) ## benchmarks on the local stack; prints a table, writes bench/results.json
 	$(PY) -m bench
 
+soak: $(STAMP) ## N objects through the local stack under Wix faults + duplicate deliveries (SOAK_ARGS="--objects 100")
+	$(PY) -m soak $(SOAK_ARGS)
+
 openapi: $(STAMP) ## rewrite docs/openapi.json from the code (a test fails when it drifts)
 	$(PY) scripts/openapi.py
 
