@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test pytest lint emulator build validate deploy invoke bench requirements clean
+.PHONY: help venv run test pytest lint emulator build validate deploy invoke bench soak openapi requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -92,6 +92,12 @@ invoke: $(STAMP) ## run FUNCTION=api|worker with EVENT=events/… against the lo
 
 bench: $(STAMP) ## benchmarks on the local stack; prints a table, writes bench/results.json
 	$(PY) -m bench
+
+soak: $(STAMP) ## N objects through the local stack under Wix faults + duplicate deliveries (SOAK_ARGS="--objects 100")
+	$(PY) -m soak $(SOAK_ARGS)
+
+openapi: $(STAMP) ## rewrite docs/openapi.json from the code (a test fails when it drifts)
+	$(PY) scripts/openapi.py
 
 requirements: $(PY) ## re-pin the requirements files from the .in files
 	$(UV) pip compile -q --python-version 3.13 src/requirements.in -o src/requirements.txt

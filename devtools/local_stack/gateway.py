@@ -259,7 +259,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         return self.owner.invoke(event)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+    def __getattr__(self, name: str) -> Any:
+        """`do_<METHOD>` for every method (a $default route): the relay answers one it does not
+        support (TRACE, QUERY, …) with its own 405 + Allow, not http.server's HTML 501."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: `_handle` writes one access-log line per request."""

@@ -16,9 +16,12 @@ import secrets
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from wix_emulator.config import EmulatorConfig
 
 from local_stack import resources as r
 from local_stack.bootstrap import DEV_POLICY, Deployed, bootstrap, dev_caller_registry
@@ -31,9 +34,12 @@ ENV_FILE = "env.json"
 
 # Variables that configure the stack itself (never passed to the functions), and the real Wix
 # credential variables (they go into the Secrets Manager secret, never into an environment).
+# WIX_EMULATOR_* configure the embedded emulator (EmulatorConfig.from_env reads them all); they
+# are not the functions' configuration either (and WIX_EMULATOR_API_KEY is a credential).
 STACK_VARIABLES = frozenset(
-    {"RELAY_PORT", "RELAY_DEMO_PORT", "WIX_EMULATOR_PORT", "AWS_ENDPOINT_PORT", "RELAY_DEV_API_KEY"}
+    {"RELAY_PORT", "RELAY_DEMO_PORT", "AWS_ENDPOINT_PORT", "RELAY_DEV_API_KEY"}
 )
+EMULATOR_PREFIX = "WIX_EMULATOR_"
 WIX_API_KEY_VARIABLES = ("WIX_API_KEY", "WIX_SITE_ID")
 WIX_APP_VARIABLES = ("WIX_APP_ID", "WIX_APP_SECRET", "WIX_INSTANCE_ID")
 _PASSTHROUGH_PREFIXES = ("RELAY_", "WIX_", "POWERTOOLS_")
@@ -67,10 +73,25 @@ def _port(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def emulator_config(environ: Mapping[str, str]) -> EmulatorConfig:
+    """The embedded emulator's configuration: every WIX_EMULATOR_* variable docs/emulator.md
+    documents, read by the emulator's own `EmulatorConfig.from_env` (the one place that reads
+    them). Unset: the emulator's defaults, on loopback."""
+    _port(environ, "WIX_EMULATOR_PORT", 0)  # a clear message for a bad port
+    try:
+        return EmulatorConfig.from_env(environ)
+    except ValueError as exc:
+        raise StackError(str(exc)) from exc
+
+
 @dataclass
 class StackConfig:
     relay_port: int = 3000
     emulator_port: int = 3001
+    """Where the emulator listens (its `emulator.port` when read from the environment)."""
+    emulator: EmulatorConfig = field(default_factory=lambda: EmulatorConfig(host=LOOPBACK))
+    """The embedded emulator's settings (WIX_EMULATOR_*); its credential becomes the one the
+    relay's Wix secret holds."""
     aws_port: int = 4566
     demo_port: int = 8000
     dev_api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -96,11 +117,14 @@ class StackConfig:
             for name, value in env.items()
             if name.startswith(_PASSTHROUGH_PREFIXES)
             and name not in STACK_VARIABLES
+            and not name.startswith(EMULATOR_PREFIX)
             and name not in (*WIX_API_KEY_VARIABLES, *WIX_APP_VARIABLES)
         }
+        emulator = emulator_config(env)
         config = cls(
             relay_port=_port(env, "RELAY_PORT", 3000),
-            emulator_port=_port(env, "WIX_EMULATOR_PORT", 3001),
+            emulator_port=emulator.port,
+            emulator=emulator,
             aws_port=_port(env, "AWS_ENDPOINT_PORT", 4566),
             demo_port=_port(env, "RELAY_DEMO_PORT", 8000),
             inbox_bucket=env.get("RELAY_INBOX_BUCKET", "").strip() or r.DEFAULT_INBOX_BUCKET,
@@ -269,14 +293,34 @@ def _start_function(
     return ChildProcess(spec.key, "local_stack.function", args, env, pass_fds=fds, log_dir=log_dir)
 
 
-def _start_emulator(port: int) -> Any:
-    from wix_emulator import EmulatorConfig, start_emulator
+def _start_emulator(config: EmulatorConfig, port: int) -> Any:
+    from wix_emulator import start_emulator
 
-    return start_emulator(EmulatorConfig(host=LOOPBACK, port=port), port)
+    return start_emulator(replace(config, port=port), port)
+
+
+def emulator_upload_hosts(emulator: Any) -> str:
+    """WIX_UPLOAD_HOSTS for the emulator: the host of the upload URLs it hands out."""
+    public = emulator.config.public_base_url
+    return urlsplit(public).netloc if public else str(emulator.upload_host)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read: created 0600 (never readable by others,
+    not even for a moment), then moved into place."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.chmod(partial, 0o600)  # an existing partial file keeps its old mode through O_CREAT
+    os.replace(partial, path)
 
 
 def _write_env_file(stack: RunningStack) -> None:
-    stack.config.state_dir.mkdir(parents=True, exist_ok=True)
+    """.local-stack/env.json for `make invoke`: the functions' environments (no Wix credential:
+    that is only in the Secrets Manager secret) and the dev API key — a credential, hence 0600."""
+    stack.config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stack.config.state_dir.chmod(0o700)
     (stack.config.state_dir / ".gitignore").write_text("*\n")
     document = {
         "relayUrl": stack.relay_url,
@@ -291,8 +335,7 @@ def _write_env_file(stack: RunningStack) -> None:
             for key, spec in r.FUNCTIONS.items()
         },
     }
-    stack.env_file.write_text(json.dumps(document, indent=2) + "\n")
-    stack.env_file.chmod(0o600)
+    write_private(stack.env_file, json.dumps(document, indent=2) + "\n")
 
 
 def _keep_dev_callers(
@@ -338,10 +381,10 @@ def start_stack(config: StackConfig) -> RunningStack:
         stoppers.append(moto.stop)
         emulator_url: str | None = None
         if config.real_wix is None:
-            emulator = _start_emulator(config.emulator_port)
+            emulator = _start_emulator(config.emulator, config.emulator_port)
             stoppers.append(emulator.stop)
             emulator_url = wix_base_url = emulator.url
-            upload_hosts = emulator.upload_host
+            upload_hosts = emulator_upload_hosts(emulator)
             credentials = emulator.credentials_document()
         else:
             credentials = config.real_wix

@@ -20,6 +20,7 @@ a clean path outside the caller's folders with 403. Pure Python: no I/O here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -105,6 +106,33 @@ def _path_problem(path: str) -> str | None:
         if any(segment.strip() in {".", ".."} for segment in segments):
             return "must not contain . or .. segments"
     return None
+
+
+@functools.cache
+def folder_path_pattern() -> str:
+    """A JSON Schema `pattern` (valid in ECMA-262 and Python `re`) for the paths `_path_problem`
+    accepts, a little stricter: no `%` at all, no character whose NFKC form holds `.`, `/`, `\\`
+    or `%` (other than `.` itself). Characters outside the BMP are not covered (a portable
+    pattern cannot name them); the validation still refuses the few that matter."""
+    excluded = [
+        cp
+        for cp in range(0x10000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and (
+            chr(cp) in "/\\%"
+            or unicodedata.category(chr(cp)) in {"Cc", "Cf"}
+            or (cp > 0x7F and any(c in unicodedata.normalize("NFKC", chr(cp)) for c in "./\\%"))
+        )
+    ]
+    ranges: list[list[int]] = []
+    for cp in excluded:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    chars = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    segment = rf"(?!\s*\.{{1,2}}\s*(?:/|$))[^{chars}]+"
+    return rf"^(?:/|/?{segment}(?:/{segment})*/?)$"
 
 
 def normalize_folder(path: str, field_name: str = "filePath") -> str:

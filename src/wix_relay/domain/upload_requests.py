@@ -19,11 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from wix_relay.domain.callers import folder_path_pattern
 from wix_relay.domain.errors import FieldProblem, InvalidInput
 
 Kind = Literal["string", "size", "boolean", "string_list", "object"]
 MAX_SIZE_BYTES = 2**63 - 1
 _DECIMAL = re.compile(r"[0-9]{1,19}")
+# The string rules of `_check_string` as JSON Schema patterns: no C0/C1 control characters,
+# and (required fields) not only whitespace.
+_NO_CONTROL = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+_NO_CONTROL_NOT_BLANK = r"^(?=[\s\S]*\S)[^\u0000-\u001f\u007f-\u009f]*$"
 _MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 
@@ -331,4 +336,8 @@ def _string_schema(spec: Field) -> dict[str, Any]:
         schema["enum"] = list(spec.enum)
     if spec.pattern is not None:
         schema["pattern"] = f"^{spec.pattern.pattern}$"
+    elif not spec.control_chars_checked:  # a folder path: the path rules decide
+        schema["pattern"] = folder_path_pattern()
+    elif not spec.enum:
+        schema["pattern"] = _NO_CONTROL_NOT_BLANK if spec.required else _NO_CONTROL
     return schema

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wix_relay.domain.errors import (
     FieldProblem,
     InvalidInput,
+    NotFound,
     RelayError,
     Throttled,
     UpstreamFailed,
@@ -209,6 +210,9 @@ def relay_error_from_wix(exc: WixError) -> RelayError:
             code="UPLOAD_URL_REFUSED",
             retryable=False,
         )
+    if exc.status == 404:  # what the request names does not exist (e.g. FOLDER_NOT_FOUND)
+        code = exc.code if exc.code.isupper() else "NOT_FOUND"
+        return NotFound(f"Wix has no such resource ({code})", code=code)
     if isinstance(exc, WixAuthError):
         logger.error("Wix refused the relay's credential", extra={"wix_status": exc.status})
         return UpstreamFailed("the upload service is unavailable")

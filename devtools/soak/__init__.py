@@ -1,0 +1,290 @@
+"""`make soak`: N objects through the local stack while the Wix emulator injects faults (429 with
+`Retry-After`, 500, 503, connection cuts mid-upload) and S3 notifications are delivered more than
+once; then count, in the emulator, what arrived, what was lost and what arrived twice, and what
+ended in the dead-letter queue. Target: 0 lost, 0 duplicated, DLQ only for permanent refusals
+(this run sends none, so 0).
+
+The objects go to a versioned bucket of their own, and the soak sends each object's S3
+notification itself (S3's own shape, with `versionId`), so a duplicate is the *identical*
+message S3's at-least-once delivery can repeat: some right after the first, some once the first
+has been handled (a late replay). `--mixed-duplicates` sends the duplicate without `versionId`
+(as moto or an S3 -> SQS replay does) — the stronger variant of issue 9 §1.
+
+    python -m soak --objects 100 --seed 1        (= make soak SOAK_ARGS="--objects 100")
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from local_stack.bootstrap import aws_client
+from local_stack.sample import sample_png
+from local_stack.stack import RunningStack, StackConfig, start_stack
+
+SOAK_BUCKET = "wix-relay-soak"
+FAULTS: tuple[dict[str, Any], ...] = (
+    {"endpoint": "generate-upload-url", "status": 429, "retryAfter": 1},
+    {"endpoint": "generate-upload-url", "status": 500},
+    {"endpoint": "generate-upload-url", "status": 503},
+    {"endpoint": "upload", "status": 503},
+    {"endpoint": "upload", "status": 429, "retryAfter": 1},
+    {"endpoint": "upload", "cutAfterBytes": 64},
+)
+"""What the injector picks from, one fault at a time (endpoint names: docs/emulator.md)."""
+
+
+@dataclass
+class SoakResult:
+    objects: int
+    notifications: int
+    duplicates_sent: int
+    faults_injected: Counter[str] = field(default_factory=Counter)
+    wix_answers: Counter[str] = field(default_factory=Counter)
+    """The emulator's log of Wix calls by status (`cut` = connection reset without an answer)."""
+    arrived: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    dlq: int = 0
+    seconds: float = 0.0
+    lost_keys: list[str] = field(default_factory=list)
+    duplicated_keys: list[str] = field(default_factory=list)
+
+    def table(self) -> str:
+        faults = ", ".join(f"{k} x{v}" for k, v in sorted(self.faults_injected.items()))
+        answers = ", ".join(f"{k}: {v}" for k, v in sorted(self.wix_answers.items()))
+        rows = [
+            ("objects", str(self.objects)),
+            ("notifications", f"{self.notifications} ({self.duplicates_sent} duplicates)"),
+            ("faults injected", faults or "none"),
+            ("Wix answers", answers),
+            ("arrived", str(self.arrived)),
+            ("lost", str(self.lost) + (f"  {self.lost_keys[:5]}" if self.lost_keys else "")),
+            (
+                "duplicated",
+                str(self.duplicated)
+                + (f"  {self.duplicated_keys[:5]}" if self.duplicated_keys else ""),
+            ),
+            ("DLQ", str(self.dlq)),
+            ("took", f"{self.seconds:.1f} s"),
+        ]
+        return "\n".join(f"  {name:<16}{value}" for name, value in rows)
+
+
+def soak_config(base: Path, **overrides: Any) -> StackConfig:
+    """The local stack on free ports, with a short visibility timeout so that a failed message
+    comes back within the run (deployed: 5400 s)."""
+    config = StackConfig(
+        relay_port=0,
+        emulator_port=0,
+        aws_port=0,
+        demo_port=0,
+        state_dir=base / "state",
+        log_dir=base / "logs",
+        visibility_timeout_s=6,
+    )
+    return replace(config, **overrides)
+
+
+def notification(bucket: str, key: str, head: dict[str, Any], *, version: bool) -> str:
+    """The S3 event notification S3 sends for a put (as SQS carries it)."""
+    obj: dict[str, Any] = {
+        "key": key,
+        "size": head["ContentLength"],
+        "eTag": head["ETag"].strip('"'),
+        "sequencer": f"{time.time_ns():018X}",
+    }
+    if version:
+        obj["versionId"] = head["VersionId"]
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "soak",
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": obj,
+        },
+    }
+    return json.dumps({"Records": [record]})
+
+
+class Emulator:
+    """The emulator's control API (docs/emulator.md), over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        import requests
+
+        response = requests.request(method, f"{self.url}/_emulator/{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+class FaultInjector:
+    """Every `interval_s`, unless the last fault is still pending, adds one (a seeded choice
+    from FAULTS, count 1) until stopped."""
+
+    def __init__(self, emulator: Emulator, rng: random.Random, interval_s: float) -> None:
+        self.emulator, self.rng, self.interval_s = emulator, rng, interval_s
+        self.injected: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="soak-faults", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            if self.emulator.control("GET", "faults")["faults"]:
+                continue  # one pending fault at a time: the rate follows the calls
+            fault = self.rng.choice(FAULTS)
+            self.emulator.control("POST", "faults", {**fault, "count": 1})
+            self.injected[f"{fault['endpoint']} {fault.get('status', 'cut')}"] += 1
+
+    def __enter__(self) -> FaultInjector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.emulator.control("DELETE", "faults")
+
+
+def run_soak(
+    stack: RunningStack,
+    objects: int,
+    *,
+    seed: int = 1,
+    duplicate_share: float = 0.3,
+    fault_interval_s: float = 0.5,
+    mixed_duplicates: bool = False,
+    timeout_s: float | None = None,
+) -> SoakResult:
+    """Put `objects` objects through the running stack under faults and duplicate deliveries."""
+    if stack.emulator_url is None:
+        raise ValueError("the soak needs the Wix emulator (not real Wix credentials)")
+    rng = random.Random(seed)
+    run = uuid.uuid4().hex[:8]
+    s3, sqs = aws_client("s3", stack.aws_url), aws_client("sqs", stack.aws_url)
+    s3.create_bucket(Bucket=SOAK_BUCKET)
+    s3.put_bucket_versioning(Bucket=SOAK_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    queue, dlq = stack.deployed.queue_url, stack.deployed.dlq_url
+    emulator = Emulator(stack.emulator_url)
+    emulator.control("POST", "reset", {})
+    dlq_before = _queue_depth(sqs, dlq)
+    # key -> the file name the worker gives it in Wix (the key's last segment, unique per run)
+    names = {
+        f"soak/{run}/soak-{run}-{i:04d}.png": f"soak-{run}-{i:04d}.png" for i in range(objects)
+    }
+    late: list[str] = []
+    sent = duplicates = 0
+    started = time.monotonic()
+    with FaultInjector(emulator, random.Random(seed + 1), fault_interval_s) as faults:
+        for i, key in enumerate(names):
+            body = sample_png(8 + i % 17, 8 + i // 17)
+            s3.put_object(Bucket=SOAK_BUCKET, Key=key, Body=body, ContentType="image/png")
+            head = s3.head_object(Bucket=SOAK_BUCKET, Key=key)
+            message = notification(SOAK_BUCKET, key, head, version=True)
+            sqs.send_message(QueueUrl=queue, MessageBody=message)
+            sent += 1
+            if rng.random() < duplicate_share:
+                duplicate = (
+                    notification(SOAK_BUCKET, key, head, version=False)
+                    if mixed_duplicates
+                    else message
+                )
+                if rng.random() < 0.5:
+                    sqs.send_message(QueueUrl=queue, MessageBody=duplicate)
+                    sent, duplicates = sent + 1, duplicates + 1
+                else:
+                    late.append(duplicate)
+        deadline = started + (timeout_s or 60 + 3 * objects)
+        _wait(lambda: _all_arrived(emulator, names), deadline)
+        for message in late:  # replays of objects already handled
+            sqs.send_message(QueueUrl=queue, MessageBody=message)
+            sent, duplicates = sent + 1, duplicates + 1
+        _wait(lambda: _drained(sqs, queue), deadline)
+        injected = Counter(faults.injected)
+    time.sleep(1.0)  # a last delivery in flight would show now
+    copies = Counter(f["displayName"] for f in emulator.control("GET", "files")["files"])
+    by_name = {name: copies.get(name, 0) for name in names.values()}
+    answers = Counter(
+        "cut" if r["status"] is None else str(r["status"])
+        for r in emulator.control("GET", "requests")["requests"]
+        if r["endpoint"] in {"generate-upload-url", "upload"}
+    )
+    return SoakResult(
+        objects=objects,
+        notifications=sent,
+        duplicates_sent=duplicates,
+        faults_injected=injected,
+        wix_answers=answers,
+        arrived=sum(1 for n in by_name.values() if n >= 1),
+        lost=sum(1 for n in by_name.values() if n == 0),
+        duplicated=sum(1 for n in by_name.values() if n > 1),
+        dlq=_queue_depth(sqs, dlq) - dlq_before,
+        seconds=time.monotonic() - started,
+        lost_keys=[k for k, n in by_name.items() if n == 0],
+        duplicated_keys=[k for k, n in by_name.items() if n > 1],
+    )
+
+
+def _all_arrived(emulator: Emulator, names: dict[str, str]) -> bool:
+    stored = {f["displayName"] for f in emulator.control("GET", "files")["files"]}
+    return set(names.values()) <= stored
+
+
+def _queue_depth(sqs: Any, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attrs.get(n, 0)) for n in names)
+
+
+def _drained(sqs: Any, url: str) -> bool:
+    return _queue_depth(sqs, url) == 0
+
+
+def _wait(done: Any, deadline: float) -> None:
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m soak", description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duplicate-share", type=float, default=0.3)
+    parser.add_argument("--fault-interval", type=float, default=0.5, help="seconds")
+    parser.add_argument("--mixed-duplicates", action="store_true")
+    args = parser.parse_args(argv)
+    with (
+        tempfile.TemporaryDirectory(prefix="soak-") as tmp,
+        start_stack(soak_config(Path(tmp))) as stack,
+    ):
+        print(f"soak: {args.objects} objects through {stack.relay_url} (seed {args.seed})…")
+        result = run_soak(
+            stack,
+            args.objects,
+            seed=args.seed,
+            duplicate_share=args.duplicate_share,
+            fault_interval_s=args.fault_interval,
+            mixed_duplicates=args.mixed_duplicates,
+        )
+        print(result.table())
+    ok = result.lost == 0 and result.duplicated == 0 and result.dlq == 0
+    print("PASS" if ok else "FAIL: target is 0 lost, 0 duplicated, 0 in the DLQ")
+    return 0 if ok else 1
