@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from wix_relay.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
+from wix_relay.domain.upload_requests import Field, RequestModel
 from wix_relay.domain.wix_events import EventMalformed, EventTooLarge
 from wix_relay.web.request_body import body_text, json_object
 
@@ -32,6 +33,20 @@ UPLOAD_PATH = "/v1/uploads/<upload_id>"
 UPLOAD_FILE_PATH = "/v1/uploads/<upload_id>/file"
 FILE_PATH = "/v1/files/<file_id>"
 PUBLIC_PATHS = frozenset({EVENTS_PATH})
+
+FILE_REPORT = RequestModel(
+    "UploadFileReport",
+    (
+        Field(
+            "fileId",
+            "string",
+            "The Wix file id your upload's finalize (or PUT) answered (`file.id`).",
+            required=True,
+            max_length=200,
+        ),
+    ),
+    "Which Wix file this upload became (resumable uploads carry no externalInfo).",
+)
 
 
 def _readiness() -> Readiness:
@@ -83,7 +98,9 @@ def get_upload(upload_id: str) -> dict[str, Any]:
 
 @router.post(UPLOAD_FILE_PATH)
 def report_upload_file(upload_id: str) -> dict[str, Any]:
-    body = json_object(router.current_event.raw_event, router.context["max_body_bytes"])
+    body = FILE_REPORT.validate(
+        json_object(router.current_event.raw_event, router.context["max_body_bytes"])
+    )
     record = _readiness().report_file(router.context["caller"], upload_id, body)
     return record.to_public()
 
@@ -133,6 +150,14 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Wix File Ready / File Failed events (the body is Wix's RS256 JWT; no caller "
         "credential)",
         "operationId": "wixEvent",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string", "description": "An RS256 JWT signed by Wix"}
+                }
+            },
+        },
         "responses": {
             "200": {
                 "type": "object",
@@ -148,6 +173,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", UPLOAD_FILE_PATH): {
         "summary": "Report the Wix file id your (resumable) upload's finalize answered",
         "operationId": "reportUploadFile",
+        "requestModel": FILE_REPORT,
         "responses": {"200": _UPLOAD_SCHEMA},
     },
     ("get", FILE_PATH): {
