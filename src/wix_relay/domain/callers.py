@@ -284,9 +284,6 @@ class Caller:
     subject: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def allows_import(self, bucket: str, key: str) -> bool:
-        return self.policy.allows_import(bucket, key)
-
 
 @dataclass(frozen=True)
 class JwtIssuer:
