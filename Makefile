@@ -12,12 +12,13 @@ SAM_VENV  := .venv-sam
 SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 NODE_DEPS := tests/tus_reference/node_modules/.installed
+XDIST_WORKERS ?= auto
 
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test pytest lint emulator build validate deploy invoke bench requirements clean
+.PHONY: help venv run test test-fast pytest lint emulator build validate deploy invoke bench requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,7 +53,10 @@ run: $(STAMP) ## start the whole local stack (relay API, Wix emulator, moto, wor
 test: lint validate pytest ## lint, validate the template, run the whole test suite
 
 pytest: $(STAMP) $(NODE_DEPS)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+
+test-fast: $(STAMP) $(NODE_DEPS) ## unit + integration tests without the slow (1 GiB) ones, in parallel
+	$(PY) -m pytest tests/unit tests/integration -m "not slow" -n $(XDIST_WORKERS) $(PYTEST_ARGS)
 
 # --- the rest -------------------------------------------------------------------------------
 lint: $(STAMP) ## ruff + mypy --strict on src/
