@@ -170,7 +170,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 # --- entry point ------------------------------------------------------------------------------
 
 
-@instrumented(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@instrumented(SETTINGS.observability, correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     runtime = RUNTIME
     api = runtime.settings.api

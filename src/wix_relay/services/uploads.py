@@ -18,7 +18,7 @@ from wix_relay.domain.errors import (
     UpstreamTimeout,
 )
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import emit, logger
 
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
@@ -63,7 +63,7 @@ def _wix_fields(model: RequestModel, caller: Caller, body: str | None) -> dict[s
 
 
 def _issued(operation: str, fields: dict[str, Any]) -> None:
-    metrics.add_metric(name="UploadUrlIssued", unit=MetricUnit.Count, value=1)
+    emit("UploadUrlIssued")
     logger.info(
         "upload URL issued",
         extra={
@@ -77,17 +77,7 @@ def _issued(operation: str, fields: dict[str, Any]) -> None:
 
 
 def record_refused(reason: str) -> None:
-    """`UploadUrlRefused` with a `reason` dimension, emitted at once (its own EMF blob)."""
-    from aws_lambda_powertools.metrics import single_metric
-
-    with single_metric(
-        name="UploadUrlRefused",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        metric.add_dimension(name="reason", value=reason)
+    emit("UploadUrlRefused", reason=reason)
 
 
 class wix_errors_as_relay_errors:
