@@ -251,9 +251,12 @@ def _start_function(
     *,
     handler: str | None,
     listen: socket.socket | None,
+    queue_url: str,
     log_dir: Path | None,
 ) -> ChildProcess:
     args = [spec.key]
+    if spec is r.WORKER_FUNCTION:  # what the SQS event source mapping knows, not the function
+        args += ["--queue-url", queue_url]
     fds: tuple[int, ...] = ()
     if listen is not None:
         args += ["--listen-fd", str(listen.fileno())]
@@ -352,6 +355,7 @@ def start_stack(config: StackConfig) -> RunningStack:
                 process_environment(spec, env[spec.key]),
                 handler=config.handlers.get(spec.key),
                 listen=listen if spec is r.API_FUNCTION else None,
+                queue_url=deployed.queue_url,
                 log_dir=config.log_dir,
             )
             for spec in r.FUNCTIONS.values()

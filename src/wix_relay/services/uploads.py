@@ -1,6 +1,6 @@
 """Upload URLs for browsers and partners: validate the body against Wix's limits → the caller's
 policy (the relay decides the folder) → one Wix call; a Wix error becomes the relay's error
-(PRODUCT.md statuses). Metrics: `UploadUrlIssued`, `UploadUrlRefused{reason}`.
+(the statuses in docs/api.md). Metrics: `UploadUrlIssued`, `UploadUrlRefused{reason}`.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def record_refused(reason: str) -> None:
 
 
 class wix_errors_as_relay_errors:
-    """Turn a `WixError` into the RelayError the caller sees (PRODUCT.md statuses)."""
+    """Turn a `WixError` into the RelayError the caller sees (the statuses in docs/api.md)."""
 
     def __enter__(self) -> None:
         return None
