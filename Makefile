@@ -12,6 +12,7 @@ SAM_VENV  := .venv-sam
 SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 NODE_DEPS := tests/tus_reference/node_modules/.installed
+SDK_DEPS  := tests/wix_sdk_oracle/node_modules/.installed
 XDIST_WORKERS ?= auto
 
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
@@ -44,6 +45,10 @@ $(NODE_DEPS): tests/tus_reference/package.json
 	cd tests/tus_reference && npm install --no-audit --no-fund --no-package-lock --silent
 	@touch $@
 
+$(SDK_DEPS): tests/wix_sdk_oracle/package.json
+	cd tests/wix_sdk_oracle && npm install --no-audit --no-fund --no-package-lock --silent
+	@touch $@
+
 venv: $(STAMP) ## create .venv from the pinned requirements
 
 # --- the two set-up commands ------------------------------------------------------------------
@@ -52,7 +57,7 @@ run: $(STAMP) ## start the whole local stack (relay API, Wix emulator, moto, wor
 
 test: lint validate pytest ## lint, validate the template, run the whole test suite
 
-pytest: $(STAMP) $(NODE_DEPS)
+pytest: $(STAMP) $(NODE_DEPS) $(SDK_DEPS)
 	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(NODE_DEPS) ## unit + integration tests without the slow (1 GiB) ones, in parallel
@@ -92,4 +97,4 @@ requirements: $(PY) ## re-pin the requirements files from the .in files
 	$(UV) pip compile -q --python-version 3.13 requirements-sam.in -o requirements-sam.txt
 
 clean: ## remove the environments and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-transformed.json tests/tus_reference/node_modules
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-transformed.json tests/tus_reference/node_modules tests/wix_sdk_oracle/node_modules

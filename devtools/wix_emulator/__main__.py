@@ -22,6 +22,8 @@ def main() -> int:
         f"  OAuth app: client_id={cfg.app_id} instance_id={cfg.instance_id} "
         f"(client_secret from WIX_EMULATOR_APP_SECRET)\n"
         f"  data dir: {emulator.data_dir}\n"
+        f"  webhooks: {', '.join(cfg.webhook_urls) or 'none (WIX_EMULATOR_WEBHOOK_URL)'}; "
+        f"public key at {emulator.url}/_emulator/webhook-public-key\n"
         f"  control API: {emulator.url}/_emulator/ (see docs/emulator.md)",
         flush=True,
     )

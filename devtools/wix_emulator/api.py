@@ -33,30 +33,28 @@ def oauth_token(req: Request) -> None:
         body: Any = {k: v[0] for k, v in parse_qs(raw).items()}
     else:
         body = req.json_body()
+    # [doc, moderately sure] token errors are IETF-shaped (RFC 6749 §5.2); [guess] which error
+    # and status: 400 invalid_request / unsupported_grant_type, 401 invalid_client, 400
+    # invalid_grant for an instance the app is not installed on.
     if not isinstance(body, dict):
-        raise e.validation_error([e.violation("body", "must be a JSON object", e.FORMAT)])
+        raise e.oauth_error(400, "invalid_request", "the body must be a JSON object")
     missing = [
-        e.violation(name, "is required", e.REQUIRED_FIELD)
+        name
         for name in ("grant_type", "client_id", "client_secret", "instance_id")
         if not isinstance(body.get(name), str) or not body.get(name)
     ]
     if missing:
-        raise e.validation_error(missing)
+        raise e.oauth_error(400, "invalid_request", f"missing {', '.join(missing)}")
     if body["grant_type"] != "client_credentials":
-        raise e.validation_error(
-            [e.violation("grant_type", "only client_credentials is supported", e.FORMAT)]
-        )
+        raise e.oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
     cfg = req.cfg
     ok = hmac.compare_digest(body["client_id"].encode(), cfg.app_id.encode()) and (
         hmac.compare_digest(body["client_secret"].encode(), cfg.app_secret.encode())
     )
     if not ok:
-        # [guess] status and code of a bad client secret
-        raise e.application_error(401, "INVALID_CLIENT", "invalid client_id or client_secret")
+        raise e.oauth_error(401, "invalid_client", "invalid client_id or client_secret")
     if not hmac.compare_digest(body["instance_id"].encode(), cfg.instance_id.encode()):
-        raise e.application_error(
-            403, "INVALID_INSTANCE", "the app is not installed on this instance"
-        )
+        raise e.oauth_error(400, "invalid_grant", "the app is not installed on this instance")
     token, expires_in = req.store.issue_token()
     req.send_json(200, {"access_token": token, "token_type": "Bearer", "expires_in": expires_in})
 
@@ -184,10 +182,17 @@ def _fetch(store: Store, f: StoredFile, fields: dict[str, Any], mime: str) -> No
         store.schedule_processing(f)
     except (e.WixApiError, urllib.error.URLError, OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
-        with store.lock:
-            f.will_fail = True
-            f.ready_at = store.now()
-            f.failure = str(exc)
+        store.fail_now(f, _failure_code(exc), str(exc))
+
+
+def _failure_code(exc: Exception) -> str:
+    """The File Failed event's error.code [guess]: the rule name Wix would have refused the
+    bytes with, else a fetch failure."""
+    if isinstance(exc, e.WixApiError) and exc.body:
+        violations = exc.body.get("details", {}).get("validationError", {}).get("fieldViolations")
+        if violations and violations[0].get("ruleName"):
+            return str(violations[0]["ruleName"])
+    return "IMPORT_FETCH_FAILED"
 
 
 @route("POST", SITE_MEDIA + r"/files/import", "import", "api")
@@ -275,12 +280,9 @@ def _item_error(err: e.WixApiError) -> dict[str, Any]:
 
 # --- reads ---------------------------------------------------------------------------------
 def _not_found(ids: list[str], field: str) -> e.WixApiError:
-    # [doc] 404 for an unknown id; [doc: SDK typings] its rule name is RESOURCE_NOT_FOUND.
-    err = e.validation_error(
-        [e.violation(field, "file not found", e.OTHER, "RESOURCE_NOT_FOUND", {"fileIds": ids})],
-        status=404,
-    )
-    return err
+    """[doc: SDK typings + REST page] an unknown id is a 400 validation error whose rule name is
+    RESOURCE_NOT_FOUND (not a 404). [guess] `data` names the ids."""
+    return e.rule_error(field, e.RESOURCE_NOT_FOUND, "file not found", fileIds=ids)
 
 
 def _get_one(req: Request, file_id: str) -> None:
@@ -299,7 +301,7 @@ def get_file_by_id(req: Request) -> None:
 
 @route("POST", SITE_MEDIA + r"/files/get-files", "get-files", "api")
 def get_files(req: Request) -> None:
-    """[doc] {fileIds: 1..100} → {files}. [guess] any unknown id is a 404 naming them."""
+    """[doc] {fileIds: 1..100} → {files}. [guess] any unknown id fails the call, naming them."""
     ids = validation.file_ids(req.json_body())
     found = [req.store.find_file(i) for i in ids]
     missing = [i for i, f in zip(ids, found, strict=True) if f is None]

@@ -63,6 +63,27 @@ class EmulatorConfig:
     rate_limit_per_minute: int = 0
     # Print one access-log line per request to stderr.
     access_log: bool = False
+    # Processing time per media category (image, video, audio, ...), overriding processing_ms.
+    processing_ms_by_type: Mapping[str, int] = field(default_factory=dict)
+    # [guess] Wix's errors page gives "a previously used one-time token" as a 429 example: with
+    # this on, a reused upload token answers 429 RESOURCE_EXHAUSTED instead of 403.
+    reused_token_429: bool = False
+    # --- webhooks (File Ready / File Failed) ---------------------------------------------------
+    # Where events are POSTed; empty = no deliveries.
+    webhook_urls: tuple[str, ...] = ()
+    # PEM of the RSA private key that signs deliveries; None = a fresh key pair at start.
+    webhook_private_key: str | None = None
+    # accountInfo of the events [guess: any ids do; Wix sends the site owner's account].
+    account_id: str = "dev-account-id"
+    # Delays before each retry of a failed delivery (non-2xx or no answer), in ms; the number of
+    # entries is the number of retries (set the variable empty for none). [guess] Wix documents
+    # at-least-once delivery, not its schedule.
+    webhook_retry_ms: tuple[int, ...] = (1000, 2000, 4000, 8000, 16000)
+    # Per-attempt timeout and the delivery threads.
+    webhook_timeout_ms: int = 5000
+    webhook_workers: int = 4
+    # At most this many deliveries waiting (memory bound); more are logged as dropped.
+    webhook_queue_max: int = 10000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EmulatorConfig:
@@ -100,6 +121,28 @@ class EmulatorConfig:
             ):
                 raise ValueError("WIX_EMULATOR_SIZE_LIMITS must be a JSON object of name -> bytes")
             limits.update(parsed)
+
+        def mapping(name: str) -> dict[str, int]:
+            raw = env.get(f"WIX_EMULATOR_{name}")
+            if not raw:
+                return {}
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in parsed.values()
+            ):
+                raise ValueError(f"WIX_EMULATOR_{name} must be a JSON object of name -> integer")
+            return parsed
+
+        def listing(name: str) -> tuple[str, ...]:
+            raw = env.get(f"WIX_EMULATOR_{name}") or ""
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+        retry_raw = listing("WEBHOOK_RETRY_MS")
+        if retry_raw and not all(p.isdigit() for p in retry_raw):
+            raise ValueError("WIX_EMULATOR_WEBHOOK_RETRY_MS must be a comma list of milliseconds")
         return cls(
             host=text("HOST", d.host),
             port=integer("PORT", d.port),
@@ -120,4 +163,21 @@ class EmulatorConfig:
             tus_chunk_multiple=integer("TUS_CHUNK_MULTIPLE", d.tus_chunk_multiple),
             rate_limit_per_minute=integer("RATE_LIMIT_PER_MINUTE", d.rate_limit_per_minute),
             access_log=flag("ACCESS_LOG", d.access_log),
+            processing_ms_by_type=mapping("PROCESSING_MS_BY_TYPE"),
+            reused_token_429=flag("REUSED_TOKEN_429", d.reused_token_429),
+            webhook_urls=listing("WEBHOOK_URL"),
+            webhook_private_key=env.get("WIX_EMULATOR_WEBHOOK_PRIVATE_KEY") or None,
+            account_id=text("ACCOUNT_ID", d.account_id),
+            webhook_retry_ms=(
+                tuple(int(p) for p in retry_raw)
+                if "WIX_EMULATOR_WEBHOOK_RETRY_MS" in env
+                else d.webhook_retry_ms
+            ),
+            webhook_timeout_ms=integer("WEBHOOK_TIMEOUT_MS", d.webhook_timeout_ms),
+            webhook_workers=max(1, integer("WEBHOOK_WORKERS", d.webhook_workers)),
+            webhook_queue_max=integer("WEBHOOK_QUEUE_MAX", d.webhook_queue_max),
         )
+
+    def processing_ms_for(self, category: str) -> int:
+        """Processing time of a file of this media category (image, video, audio, ...)."""
+        return self.processing_ms_by_type.get(category, self.processing_ms)

@@ -7,6 +7,7 @@ from typing import Any
 from . import errors as e
 from .faults import FaultSpecError
 from .server import Request, route
+from .webhooks import ACTIONS
 
 C = r"/_emulator"
 
@@ -40,11 +41,12 @@ def files(req: Request) -> None:
 
 @route("POST", C + r"/reset", "control", "control")
 def reset(req: Request) -> None:
-    """Forget files, folders, upload tokens, TUS uploads, faults, latency, clock offset.
-    Issued OAuth tokens survive unless {"tokens": true}."""
+    """Forget files, folders, upload tokens, TUS uploads, faults, latency, clock offset, webhook
+    deliveries, switches and URLs set here. Issued OAuth tokens survive unless {"tokens": true}."""
     body = _spec(req)
     req.faults.clear()
     req.store.reset(tokens=bool(body.get("tokens")))
+    req.webhooks.reset()
     req.send_json(200, {"reset": True})
 
 
@@ -109,9 +111,7 @@ def get_clock(req: Request) -> None:
 @route("POST", C + r"/clock", "control", "control")
 def advance_clock(req: Request) -> None:
     """{"advanceSeconds": 14401}: move the emulator's clock (token expiry, processing)."""
-    seconds = _number(_spec(req), "advanceSeconds")
-    with req.store.lock:
-        req.store.clock_offset += seconds
+    req.store.advance(_number(_spec(req), "advanceSeconds"))
     req.send_json(200, {"offsetSeconds": req.store.clock_offset, "now": req.store.now()})
 
 
@@ -121,3 +121,64 @@ def requests_log(req: Request) -> None:
     with req.store.lock:
         entries = [r for r in req.store.requests if r["endpoint"] != "control"]
     req.send_json(200, {"requests": entries})
+
+
+# --- webhooks ------------------------------------------------------------------------------
+@route("GET", C + r"/webhook-public-key", "control", "control")
+def webhook_public_key(req: Request) -> None:
+    """PEM text of the public key that verifies every delivery (the app's "public key")."""
+    req.send_bytes(200, req.webhooks.public_pem.encode(), "application/x-pem-file")
+
+
+@route("GET", C + r"/webhooks", "control", "control")
+def webhook_log(req: Request) -> None:
+    """The last deliveries: eventId, eventType, fileId, url, state, attempts, lastStatus, ..."""
+    req.send_json(
+        200,
+        {
+            "urls": list(req.webhooks.urls),
+            "pending": req.webhooks.pending(),
+            "switches": req.webhooks.switches(),
+            "deliveries": req.webhooks.listing(),
+        },
+    )
+
+
+@route("PUT", C + r"/webhooks/urls", "control", "control")
+def webhook_urls(req: Request) -> None:
+    """{"urls": [...]}: where the next events go (until reset; WIX_EMULATOR_WEBHOOK_URL is the
+    start value)."""
+    urls = _spec(req).get("urls")
+    if not isinstance(urls, list) or not all(
+        isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls
+    ):
+        raise e.validation_error([e.violation("urls", "must be a list of http(s) URLs", e.FORMAT)])
+    req.webhooks.set_urls(urls)
+    req.send_json(200, {"urls": urls})
+
+
+@route("POST", C + r"/webhooks/faults", "control", "control")
+def webhook_switch(req: Request) -> None:
+    """{"action": "duplicate|delay|reorder|drop", "count": 1, "delayMs": 0, "holdMs": 10000}:
+    applies to the next `count` events (every URL's delivery of each)."""
+    body = _spec(req)
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise e.validation_error(
+            [e.violation("action", f"must be one of {', '.join(ACTIONS)}", e.FORMAT)]
+        )
+    values = {k: _number(body, k, d) for k, d in (("count", 1), ("delayMs", 0), ("holdMs", 10000))}
+    if any(v < 0 or v != int(v) for v in values.values()) or values["count"] < 1:
+        raise e.validation_error(
+            [e.violation("count", "count >= 1, delayMs and holdMs >= 0 (whole numbers)", e.FORMAT)]
+        )
+    switch = req.webhooks.add_switch(
+        action, int(values["count"]), int(values["delayMs"]), int(values["holdMs"])
+    )
+    req.send_json(201, switch.as_json())
+
+
+@route("DELETE", C + r"/webhooks/faults", "control", "control")
+def clear_webhook_switches(req: Request) -> None:
+    req.webhooks.clear_switches()
+    req.send_json(200, {"switches": []})

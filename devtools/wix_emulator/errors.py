@@ -21,6 +21,10 @@ ZERO_FILE_SIZE = "ZERO_FILE_SIZE"
 UNSUPPORTED_FILE_FORMAT = "UNSUPPORTED_FILE_FORMAT"
 FILE_SIZE_OVER_LIMIT = "FILE_SIZE_OVER_LIMIT"
 SITE_QUOTA_EXCEEDED = "SITE_QUOTA_EXCEEDED"
+# [doc: SDK typings] get-file-by-id / get-files with an unknown id (HTTP 400).
+RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+# [doc] 429's application code family.
+RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
 
 
 class WixApiError(Exception):
@@ -85,6 +89,17 @@ def application_error(
             },
         },
     )
+
+
+def rate_limited(description: str = "rate limit exceeded") -> WixApiError:
+    """[doc] 429 "Resource exhausted"."""
+    return application_error(429, RESOURCE_EXHAUSTED, description)
+
+
+def oauth_error(status: int, error: str, description: str) -> WixApiError:
+    """[doc, moderately sure] OAuth token errors follow the IETF conventions (RFC 6749 §5.2):
+    `{"error", "error_description"}`, not a Wix application error."""
+    return WixApiError(status, {"error": error, "error_description": description})
 
 
 def server_error(status: int = 500) -> WixApiError:

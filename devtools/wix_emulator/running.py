@@ -137,7 +137,29 @@ class RunningEmulator:
     def reset(self, *, tokens: bool = False) -> None:
         self.control("POST", "reset", {"tokens": tokens})
 
+    # --- webhooks ---------------------------------------------------------------------------
+    @property
+    def webhook_public_key(self) -> str:
+        """PEM of the key that verifies File Ready / File Failed deliveries."""
+        return self.server.webhooks.public_pem
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The delivery log (GET /_emulator/webhooks)."""
+        result: list[dict[str, Any]] = self.control("GET", "webhooks")["deliveries"]
+        return result
+
+    def set_webhook_urls(self, *urls: str) -> None:
+        self.control("PUT", "webhooks/urls", {"urls": list(urls)})
+
+    def webhook_switch(
+        self, action: str, *, count: int = 1, delay_ms: int = 0, hold_ms: int = 10000
+    ) -> None:
+        """duplicate | delay | reorder | drop the next `count` events."""
+        spec = {"action": action, "count": count, "delayMs": delay_ms, "holdMs": hold_ms}
+        self.control("POST", "webhooks/faults", spec)
+
     def stop(self) -> None:
+        self.server.webhooks.stop()
         self.server.shutdown()
         self.server.close_connections()
         self.server.server_close()
@@ -167,4 +189,5 @@ def start_emulator(config: EmulatorConfig | None = None, port: int = 0) -> Runni
     )
     running.thread = thread
     thread.start()
+    server.webhooks.start()
     return running

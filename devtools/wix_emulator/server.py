@@ -29,6 +29,7 @@ from .config import EmulatorConfig
 from .faults import Fault, Faults
 from .httpbody import BLOCK, BadBody, BodyReader, ClientGone
 from .state import Store
+from .webhooks import Webhooks
 
 
 def new_request_id() -> str:
@@ -106,6 +107,10 @@ class Request(BaseHTTPRequestHandler):
     @property
     def faults(self) -> Faults:
         return self.server.faults
+
+    @property
+    def webhooks(self) -> Webhooks:
+        return self.server.webhooks
 
     def upload_base(self) -> str:
         return (self.cfg.public_base_url or self.store.base_url).rstrip("/")
@@ -223,7 +228,11 @@ class Request(BaseHTTPRequestHandler):
                 raise ConnectionCut  # answered; skip the handler
             if fault.status >= 500:
                 raise e.WixApiError(fault.status, None, headers)  # [doc] 5xx bodies are empty
-            codes = {429: "TOO_MANY_REQUESTS", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
+            codes = {
+                429: e.RESOURCE_EXHAUSTED,
+                401: "UNAUTHENTICATED",
+                403: "PERMISSION_DENIED",
+            }
             err = e.application_error(
                 fault.status, codes.get(fault.status, "INJECTED_FAULT"), "injected fault"
             )
@@ -261,7 +270,7 @@ class Request(BaseHTTPRequestHandler):
                 count = 0
             self.store.rate_window["site"] = (minute, count + 1)
         if count >= per_minute:
-            raise e.application_error(429, "TOO_MANY_REQUESTS", "rate limit exceeded")
+            raise e.rate_limited()
 
     # --- authentication -----------------------------------------------------------------
     def _authenticate(self) -> None:
@@ -369,6 +378,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.cfg = cfg
         self.store = store
         self.faults = Faults()
+        self.webhooks = Webhooks(cfg, store)
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         super().__init__((cfg.host, port), Request)

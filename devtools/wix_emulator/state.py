@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import secrets
 import shutil
 import struct
@@ -73,6 +75,8 @@ class StoredFile:
     external_info: dict[str, Any] | None = None
     dims: tuple[int, int] | None = None
     failure: str | None = None
+    failure_code: str | None = None
+    announced: bool = False  # its File Ready / File Failed event was emitted
 
 
 def image_dims(head: bytes) -> tuple[int, int] | None:
@@ -102,6 +106,11 @@ class Store:
         self.oauth_tokens: dict[str, float] = {}  # token -> expiry
         self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
         self.rate_window: dict[str, tuple[int, int]] = {}  # identity -> (minute, count)
+        # Files waiting to reach READY/FAILED: (ready_at, seq, file id), watched by the
+        # finisher thread (webhooks.py), woken through `due_changed`.
+        self.due: list[tuple[float, int, str]] = []
+        self.due_changed = threading.Condition(self.lock)
+        self._due_seq = itertools.count()
         self.site_prefix = hashlib.md5(cfg.site_id.encode(), usedforsecurity=False).hexdigest()[:6]
         (data_dir / "files").mkdir(parents=True, exist_ok=True)
         (data_dir / "incoming").mkdir(parents=True, exist_ok=True)
@@ -123,6 +132,7 @@ class Store:
             self.rate_window.clear()
             self.fail_next = 0
             self.clock_offset = 0.0
+            self.due.clear()
             if tokens:
                 self.oauth_tokens.clear()
             for sub in ("files", "incoming"):
@@ -195,9 +205,7 @@ class Store:
         if ticket is None or ticket.kind != kind:
             raise e.application_error(403, "INVALID_UPLOAD_TOKEN", "upload token is not valid")
         if ticket.used:
-            raise e.application_error(
-                403, "UPLOAD_TOKEN_ALREADY_USED", "upload token was already used"
-            )
+            raise self.reused_token()
         if ticket.expires_at <= self.now():
             raise e.application_error(403, "UPLOAD_TOKEN_EXPIRED", "upload token has expired")
         return ticket
@@ -207,10 +215,17 @@ class Store:
         on the same URL (the documented octet-stream retry)."""
         with self.lock:
             if ticket.used:
-                raise e.application_error(
-                    403, "UPLOAD_TOKEN_ALREADY_USED", "upload token was already used"
-                )
+                raise self.reused_token()
             ticket.used = True
+
+    def reused_token(self) -> e.WixApiError:
+        """403 UPLOAD_TOKEN_ALREADY_USED [guess], or with `reused_token_429` a 429 (Wix's errors
+        page names "a previously used one-time token" as a 429 example [guess: weak])."""
+        if self.cfg.reused_token_429:
+            return e.rate_limited("the one-time upload token was already used")
+        return e.application_error(
+            403, "UPLOAD_TOKEN_ALREADY_USED", "upload token was already used"
+        )
 
     # --- OAuth ----------------------------------------------------------------------------
     def issue_token(self) -> tuple[str, int]:
@@ -248,12 +263,32 @@ class Store:
         return f
 
     def schedule_processing(self, f: StoredFile) -> None:
-        """PENDING now; READY (or FAILED if a failure was requested) after processing_ms."""
+        """PENDING now; READY (or FAILED if a failure was requested) after the processing time
+        of its media type."""
         with self.lock:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 f.will_fail = True
-            f.ready_at = self.now() + self.cfg.processing_ms / 1000
+            self.finish_at(f, self.now() + self.cfg.processing_ms_for(f.type.category) / 1000)
+
+    def fail_now(self, f: StoredFile, code: str, description: str) -> None:
+        """FAILED at once (an import that could not be fetched or was refused)."""
+        with self.lock:
+            f.will_fail = True
+            f.failure_code, f.failure = code, description
+            self.finish_at(f, self.now())
+
+    def finish_at(self, f: StoredFile, when: float) -> None:
+        with self.lock:
+            f.ready_at = when
+            heapq.heappush(self.due, (when, next(self._due_seq), f.id))
+            self.due_changed.notify_all()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock (the finisher re-checks what became due)."""
+        with self.lock:
+            self.clock_offset += seconds
+            self.due_changed.notify_all()
 
     def status(self, f: StoredFile, at: float | None = None) -> str:
         """operationStatus now (or as it was at time `at`)."""
@@ -286,7 +321,6 @@ class Store:
             "sizeInBytes": str(f.size),
             "private": f.private,
             "mediaType": f.type.media_type,
-            "media": self._media(f, url) if status == "READY" else {},
             "operationStatus": status,
             "labels": list(f.labels),
             "createdDate": iso(f.created),
@@ -294,6 +328,10 @@ class Store:
             "siteId": self.cfg.site_id,
             "state": "OK",
         }
+        if status == "READY":
+            # [doc] Import File's (PENDING) answer has no `media` key at all; [guess] no PENDING
+            # or FAILED descriptor has one.
+            out["media"] = self._media(f, url)
         if f.source_url:
             out["sourceUrl"] = f.source_url
         if f.type.category in ("image", "vector") and status == "READY":
@@ -302,20 +340,39 @@ class Store:
 
     @staticmethod
     def _media(f: StoredFile, url: str) -> dict[str, Any]:
-        """[guess] `media` holds one key named after the category; images nest an Image."""
+        """`media` holds one key named after the category [doc: SDK typings and its REST → SDK
+        transformations]: image/vector `{image: {id, url, width, height, filename, sizeInBytes}}`,
+        video `{id, resolutions: [{url, height, width, format}], filename}`, audio
+        `{id, assets: [{id, url, filename}], format, sizeInBytes}`, document/archive/model3d
+        `{id, url, filename, sizeInBytes}`. [guess] one resolution (the stored bytes) without
+        width/height (the emulator does not decode video); no bitrate/duration."""
+        category = f.type.category
         info: dict[str, Any] = {
             "id": f.id,
             "url": url,
             "filename": f.display_name,
             "sizeInBytes": str(f.size),
         }
-        if f.type.category in ("image", "vector"):
+        if category in ("image", "vector"):
             if f.dims:
                 info["width"], info["height"] = f.dims
-            return {f.type.category: {"image": info}}
-        if f.type.category == "other":
+            return {category: {"image": info}}
+        if category == "video":
+            resolution = {"url": url, "format": f"original.{f.type.ext or 'mp4'}"}
+            return {"video": {"id": f.id, "resolutions": [resolution], "filename": f.display_name}}
+        if category == "audio":
+            asset = {"id": f.id, "url": url, "filename": f.display_name}
+            return {
+                "audio": {
+                    "id": f.id,
+                    "assets": [asset],
+                    "format": f.type.ext or "",
+                    "sizeInBytes": str(f.size),
+                }
+            }
+        if category == "other":
             return {}
-        return {f.type.category: info}
+        return {category: info}
 
     def control_entry(self, f: StoredFile) -> dict[str, Any]:
         """A row of GET /_emulator/files."""

@@ -79,6 +79,41 @@ class AwsSettings:
     region: str = "us-east-1"
 
 
+# --- Wix events in, partner callbacks out (issue 12) -----------------------------------------
+@dataclass(frozen=True)
+class EventSettings:
+    public_key_secret_id: str | None = None
+    """Secrets Manager id of the Wix app's public key (PEM or base64 of the PEM), deployed."""
+    public_key: str | None = None
+    """The key itself (local mode: the emulator's); wins over the secret."""
+    app_id: str | None = None
+    verify_caller_claims: bool = False
+    """Also require `iss == "wix.com"` and `aud` = `app_id` (the SDK's webhooks do not)."""
+    max_body_bytes: int = 256 * 1024
+    table: str | None = None
+    """DynamoDB table of seen-event markers and latest file states (may be the jobs table)."""
+    dedupe_ttl_s: int = 7 * 24 * 3600
+
+
+MAX_SQS_VISIBILITY_S = 12 * 3600
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
+    """Where permanently undeliverable callbacks go at once (bad URL, unknown caller)."""
+    max_attempts: int = 8
+    """Must equal the callback queue's redrive maxReceiveCount."""
+    backoff_base_s: float = 30.0
+    backoff_max_s: float = 900.0
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 5.0
+    max_response_bytes: int = 16 * 1024
+    allow_loopback: bool = False
+    """Local stack only: http and loopback receivers allowed."""
+
+
 @dataclass(frozen=True)
 class ObservabilitySettings:
     """Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL (the logger is
@@ -97,6 +132,8 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     transfer: TransferSettings = field(default_factory=TransferSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
+    events: EventSettings = field(default_factory=EventSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,7 +185,43 @@ class Settings:
                 or env.optional("AWS_DEFAULT_REGION")
                 or "us-east-1",
             ),
+            events=EventSettings(
+                public_key_secret_id=env.optional("WIX_EVENTS_PUBLIC_KEY_SECRET_ID"),
+                public_key=env.optional("WIX_EVENTS_PUBLIC_KEY"),
+                app_id=env.optional("WIX_APP_ID"),
+                verify_caller_claims=env.choice(
+                    "WIX_EVENTS_VERIFY_ISS_AUD", "false", ("true", "false")
+                )
+                == "true",
+                max_body_bytes=env.integer("RELAY_MAX_EVENT_BYTES", 256 * 1024, minimum=1024),
+                table=env.optional("RELAY_EVENTS_TABLE"),
+                dedupe_ttl_s=env.integer(
+                    "RELAY_EVENT_DEDUPE_TTL_SECONDS", 7 * 24 * 3600, minimum=60
+                ),
+            ),
+            callbacks=CallbackSettings(
+                queue_url=env.optional("RELAY_CALLBACK_QUEUE_URL"),
+                dead_letter_queue_url=env.optional("RELAY_CALLBACK_DLQ_URL"),
+                max_attempts=env.integer("RELAY_CALLBACK_MAX_ATTEMPTS", 8, minimum=1),
+                backoff_base_s=env.number("RELAY_CALLBACK_BACKOFF_BASE_SECONDS", 30.0),
+                backoff_max_s=env.number("RELAY_CALLBACK_BACKOFF_MAX_SECONDS", 900.0),
+                connect_timeout_s=env.number("RELAY_CALLBACK_CONNECT_TIMEOUT_SECONDS", 3.0),
+                read_timeout_s=env.number("RELAY_CALLBACK_READ_TIMEOUT_SECONDS", 5.0),
+                max_response_bytes=env.integer(
+                    "RELAY_CALLBACK_MAX_RESPONSE_BYTES", 16 * 1024, minimum=0
+                ),
+                allow_loopback=env.choice(
+                    "RELAY_CALLBACK_ALLOW_LOOPBACK", "false", ("true", "false")
+                )
+                == "true",
+            ),
         )
+        if settings.events.verify_caller_claims and not settings.events.app_id:
+            env.problems.append("WIX_EVENTS_VERIFY_ISS_AUD=true needs WIX_APP_ID")
+        if settings.callbacks.backoff_max_s > MAX_SQS_VISIBILITY_S:
+            env.problems.append(
+                f"RELAY_CALLBACK_BACKOFF_MAX_SECONDS must be at most {MAX_SQS_VISIBILITY_S}"
+            )
         if env.problems:
             raise ConfigError("invalid configuration: " + "; ".join(env.problems))
         if settings.api.cors_origins and "*" in settings.api.cors_origins:

@@ -8,7 +8,10 @@ The caller registry is one JSON document (docs/architecture.md):
 A policy: `folders` (Wix `filePath` prefixes, matched on whole path segments; JWT policies may use
 `{sub}`), `defaultFolder`, `mimeTypes` (`image/*` patterns), `maxSizeBytes` (then `sizeInBytes` is
 required), `allowPrivate`, `allowParentFolderId` (an explicit Wix folder id bypasses the folder
-rules, so it is refused unless allowed), `importSources` (`[{"bucket", "prefix"}]`).
+rules, so it is refused unless allowed), `importSources` (`[{"bucket", "prefix"}]`),
+`callbackUrls` (URL prefixes under which an import may name its `callbackUrl`; needs a callback).
+An API-key entry or a JWT issuer may carry `"callback": {"url"?, "secret": "whsec_…"}`
+(domain/callbacks.py); the secret is never logged, returned or printed.
 
 The relay decides the destination: a missing `filePath` becomes the default folder; traversal
 (`..`, `.`, `//`), backslashes, control characters and any percent-encoding are refused with 400,
@@ -25,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from wix_relay.domain.callbacks import CallbackTarget, normalize_callback_url, url_under_prefix
 from wix_relay.domain.errors import FieldProblem, Forbidden, InvalidInput
 
 __all__ = [
@@ -47,6 +51,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 DEFAULT_JWT_ALGORITHMS = ("RS256", "ES256")
+ISSUER_REF_PREFIX = "issuer:"
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -144,6 +149,8 @@ class Policy:
     allow_private: bool = False
     allow_parent_folder_id: bool = False
     import_sources: tuple[ImportSource, ...] = ()
+    callback_urls: tuple[str, ...] = ()
+    """Normalised URL prefixes an import's `callbackUrl` must be under."""
 
     # --- parsing ---------------------------------------------------------------------------
     @classmethod
@@ -186,6 +193,7 @@ class Policy:
             import_sources=tuple(
                 ImportSource(str(s["bucket"]), str(s.get("prefix", ""))) for s in sources
             ),
+            callback_urls=_callback_prefixes(doc.get("callbackUrls", []), where),
         )
 
     def for_subject(self, subject: str) -> Policy:
@@ -246,6 +254,24 @@ class Policy:
     def allows_import(self, bucket: str, key: str) -> bool:
         return any(source.allows(bucket, key) for source in self.import_sources)
 
+    def check_callback_url(self, url: Any, field_name: str = "callbackUrl") -> str:
+        """The normalised URL if it is under one of `callbackUrls`: 400 when it is not a clean
+        URL, 403 when it is outside the caller's prefixes."""
+        try:
+            clean = normalize_callback_url(url)
+        except ValueError as exc:
+            problem = str(exc)
+            raise InvalidInput(
+                f"{field_name} {problem}",
+                [FieldProblem(field_name, problem, "INVALID_URL")],
+                code="INVALID_CALLBACK_URL",
+            ) from None
+        if not any(url_under_prefix(clean, prefix) for prefix in self.callback_urls):
+            raise _forbidden(
+                field_name, "is not under a callback URL you may use", "CALLBACK_URL_NOT_ALLOWED"
+            )
+        return clean
+
     def check_import_source(self, bucket: str, key: str, field_name: str = "key") -> None:
         if not self.allows_import(bucket, key):
             raise _forbidden(
@@ -283,6 +309,10 @@ class Caller:
     policy: Policy
     subject: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    callback: CallbackTarget | None = field(default=None, repr=False, compare=False)
+    callback_ref: str | None = None
+    """What a queued callback names to find `callback` again (`CallerRegistry.callback_for`):
+    the API key's id, or `issuer:<issuer>` for a JWT caller; None without a callback."""
 
 
 @dataclass(frozen=True)
@@ -292,6 +322,7 @@ class JwtIssuer:
     audience: tuple[str, ...]
     policy: Policy
     algorithms: tuple[str, ...] = DEFAULT_JWT_ALGORITHMS
+    callback: CallbackTarget | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_document(cls, doc: Any, where: str = "jwt") -> JwtIssuer:
@@ -317,12 +348,14 @@ class JwtIssuer:
                 f"{where}.algorithms must list asymmetric algorithms only "
                 f"({', '.join(sorted(ASYMMETRIC_ALGORITHMS))})"
             )
+        policy = Policy.from_document(doc.get("policy"), f"{where}.policy")
         return cls(
             jwks_url=str(doc["jwksUrl"]),
             issuer=str(doc["issuer"]),
             audience=tuple(audience),
-            policy=Policy.from_document(doc.get("policy"), f"{where}.policy"),
+            policy=policy,
             algorithms=tuple(algorithms),
+            callback=_callback(doc, policy, where),
         )
 
     def caller_for(self, claims: Mapping[str, Any]) -> Caller:
@@ -336,6 +369,8 @@ class JwtIssuer:
             policy=self.policy.for_subject(subject),
             subject=subject,
             claims=dict(claims),
+            callback=self.callback,
+            callback_ref=f"{ISSUER_REF_PREFIX}{self.issuer}" if self.callback else None,
         )
 
 
@@ -344,6 +379,7 @@ class _KeyEntry:
     id: str
     digest: bytes
     policy: Policy
+    callback: CallbackTarget | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -370,12 +406,9 @@ class CallerRegistry:
             if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest.lower()):
                 raise RegistryError(f"{where}.sha256 must be 64 hex characters")
             seen.add(caller_id)
+            policy = Policy.from_document(item.get("policy"), f"{where}.policy")
             entries.append(
-                _KeyEntry(
-                    caller_id,
-                    bytes.fromhex(digest),
-                    Policy.from_document(item.get("policy"), f"{where}.policy"),
-                )
+                _KeyEntry(caller_id, bytes.fromhex(digest), policy, _callback(item, policy, where))
             )
         jwt_raw = doc.get("jwt")
         issuers: Sequence[Any] = (
@@ -398,7 +431,24 @@ class CallerRegistry:
                 found = entry
         if found is None:
             return None
-        return Caller(id=found.id, kind="api_key", policy=found.policy)
+        return Caller(
+            id=found.id,
+            kind="api_key",
+            policy=found.policy,
+            callback=found.callback,
+            callback_ref=found.id if found.callback else None,
+        )
+
+    def callback_for(self, callback_ref: str) -> CallbackTarget | None:
+        """The callback a `Caller.callback_ref` names (the delivery consumer finds the secret
+        here, at delivery time, so a rotated secret signs the retries)."""
+        if callback_ref.startswith(ISSUER_REF_PREFIX):
+            issuer = self.issuer_named(callback_ref[len(ISSUER_REF_PREFIX) :])
+            return issuer.callback if issuer else None
+        for entry in self.api_keys:
+            if entry.id == callback_ref:
+                return entry.callback
+        return None
 
     def issuer_named(self, issuer: str | None) -> JwtIssuer | None:
         for candidate in self.jwt_issuers:
@@ -422,6 +472,33 @@ def _flag(doc: Mapping[str, Any], key: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise RegistryError(f"{where}.{key} must be true or false")
     return value
+
+
+def _callback_prefixes(value: Any, where: str) -> tuple[str, ...]:
+    if not _is_str_list(value):
+        raise RegistryError(f"{where}.callbackUrls must be a list of URL prefixes")
+    prefixes = []
+    for index, prefix in enumerate(value):
+        try:
+            clean = normalize_callback_url(prefix)
+        except ValueError as exc:
+            raise RegistryError(f"{where}.callbackUrls[{index}] {exc}") from None
+        if "?" in clean:
+            raise RegistryError(f"{where}.callbackUrls[{index}] must not contain a query")
+        prefixes.append(clean)
+    return tuple(prefixes)
+
+
+def _callback(doc: Mapping[str, Any], policy: Policy, where: str) -> CallbackTarget | None:
+    raw = doc.get("callback")
+    if raw is None:
+        if policy.callback_urls:
+            raise RegistryError(f"{where}.policy.callbackUrls needs {where}.callback.secret")
+        return None
+    try:
+        return CallbackTarget.parse(raw)
+    except ValueError as exc:
+        raise RegistryError(f"{where}.callback {exc}") from None
 
 
 def _registry_folder(path: str, where: str) -> str:

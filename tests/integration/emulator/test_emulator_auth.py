@@ -8,7 +8,7 @@ import pytest
 import requests
 from wix_emulator import EmulatorConfig, RunningEmulator, start_emulator
 
-from tests.integration.emulator.emulator_helpers import API, WixCalls, app_error, violations
+from tests.integration.emulator.emulator_helpers import API, WixCalls, app_error
 
 LIST = API + "?paging.limit=1"
 
@@ -102,22 +102,23 @@ def test_oauth_token_survives_reset_unless_asked(wix_emulator: RunningEmulator) 
 
 
 @pytest.mark.parametrize(
-    ("overrides", "status"),
+    ("overrides", "status", "error"),
     [
-        ({"client_secret": "nope"}, 401),
-        ({"client_id": "nope"}, 401),
-        ({"instance_id": "nope"}, 403),
-        ({"grant_type": "password"}, 400),
-        ({"client_id": ""}, 400),
+        ({"client_secret": "nope"}, 401, "invalid_client"),
+        ({"client_id": "nope"}, 401, "invalid_client"),
+        ({"instance_id": "nope"}, 400, "invalid_grant"),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+        ({"client_id": ""}, 400, "invalid_request"),
     ],
 )
-def test_oauth_refusals(wix_emulator: RunningEmulator, overrides, status) -> None:
+def test_oauth_refusals_are_ietf_shaped(
+    wix_emulator: RunningEmulator, overrides, status, error
+) -> None:
+    """[doc] token errors follow the IETF conventions, not Wix's application-error shape."""
     r = oauth(wix_emulator, **overrides)
     assert r.status_code == status, r.text
-    if status == 400:
-        assert violations(r)
-    else:
-        assert app_error(r)["code"]
+    assert r.json()["error"] == error and r.json()["error_description"]
+    assert "details" not in r.json()
     assert "dev-app-secret" not in r.text
 
 
@@ -167,5 +168,5 @@ def test_credentials_and_expiry_from_the_environment(custom: RunningEmulator) ->
     assert third.status_code == 200
     limited = call(custom, {"Authorization": "k-123", "wix-site-id": "site-9"})
     assert limited.status_code == 429
-    assert app_error(limited)["code"] == "TOO_MANY_REQUESTS"
+    assert app_error(limited)["code"] == "RESOURCE_EXHAUSTED"
     custom.reset()

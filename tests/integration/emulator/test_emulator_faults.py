@@ -23,7 +23,7 @@ def test_429_for_the_next_call_only(
     r = wix.generate(mimeType="image/png")
     assert r.status_code == 429
     assert r.headers.get("Retry-After") == (str(retry_after) if retry_after else None)
-    assert app_error(r)["code"] == "TOO_MANY_REQUESTS"
+    assert app_error(r)["code"] == "RESOURCE_EXHAUSTED"
     assert r.headers["x-wix-request-id"]
     assert wix.generate(mimeType="image/png").status_code == 200
 
@@ -36,7 +36,7 @@ def test_5xx_bodies_are_empty(wix: WixCalls, wix_emulator: RunningEmulator, stat
         assert r.status_code == status
         assert r.content == b""
         assert r.headers["x-wix-request-id"]
-    assert wix.file("anything").status_code == 404  # the fault is used up
+    assert wix.file("anything").status_code == 400  # the fault is used up: RESOURCE_NOT_FOUND
 
 
 def test_star_matches_every_wix_endpoint_but_not_control(
@@ -193,7 +193,7 @@ def test_request_log_and_request_ids(wix: WixCalls, wix_emulator: RunningEmulato
     log = wix_emulator.requests()
     assert [(e["endpoint"], e["status"], e["auth"]) for e in log] == [
         ("generate-upload-url", 200, "apiKey"),
-        ("get-file", 404, "apiKey"),
+        ("get-file", 400, "apiKey"),
         ("unknown", 404, None),
     ]
 

@@ -181,7 +181,7 @@ def test_get_files(wix: WixCalls) -> None:
     r = wix.post(API + "/get-files", {"fileIds": [a, b]})
     assert [f["id"] for f in r.json()["files"]] == [a, b]
     missing = wix.post(API + "/get-files", {"fileIds": [a, "nope"]})
-    assert missing.status_code == 404
+    assert missing.status_code == 400  # [doc: SDK typings] not a 404
     assert rule_names(missing) == ["RESOURCE_NOT_FOUND"]
     assert wix.post(API + "/get-files", {"fileIds": []}).status_code == 400
     assert wix.post(API + "/get-files", {"fileIds": ["x"] * 101}).status_code == 400

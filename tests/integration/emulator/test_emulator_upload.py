@@ -222,7 +222,7 @@ def test_legacy_get_and_wix_media_url_as_id(wix: WixCalls) -> None:
     media_url = f"wix:image://v1/{file_id}/a.jpg#originWidth=1&originHeight=1"
     assert wix.file(media_url).json()["file"]["id"] == file_id
     missing = wix.file("59502c_0000~mv2.jpg")
-    assert missing.status_code == 404
+    assert missing.status_code == 400  # [doc: SDK typings] not a 404
     assert rule_names(missing) == ["RESOURCE_NOT_FOUND"]
     assert wix.get(API + "/get-file-by-id").status_code == 400
 

@@ -276,7 +276,7 @@ def test_credentials_callable_is_asked_again_after_401(wix_emulator: RunningEmul
         (lambda em: ApiKeyCredentials("wrong-key", em.site_id), 401),
         (lambda em: ApiKeyCredentials(em.api_key, "other-site"), 403),
         (lambda em: AppCredentials(em.app_id, "wrong-secret", em.instance_id), 401),
-        (lambda em: AppCredentials(em.app_id, em.app_secret, "other-instance"), 403),
+        (lambda em: AppCredentials(em.app_id, em.app_secret, "other-instance"), 400),
     ],
 )
 def test_bad_credentials_raise_auth_errors(
@@ -312,9 +312,13 @@ def test_validation_error_carries_rule_names_and_field_violations(
 
 
 def test_not_found(wix_emulator: RunningEmulator) -> None:
+    """[doc: SDK typings] an unknown id is 400 RESOURCE_NOT_FOUND: read as not-found, not as a
+    validation refusal."""
     with pytest.raises(WixNotFound) as caught:
         client_for(wix_emulator).get_file("no-such-file")
-    assert caught.value.status == 404 and not caught.value.retryable
+    assert caught.value.status == 400 and not caught.value.retryable
+    assert caught.value.code == "RESOURCE_NOT_FOUND"
+    assert not isinstance(caught.value, WixValidationError)
     assert len(calls(wix_emulator, "get-file", 1)) == 1
 
 

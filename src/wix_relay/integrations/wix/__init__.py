@@ -27,6 +27,7 @@ from wix_relay.integrations.wix.errors import (
     WixRateLimited,
     WixServerError,
     WixTimeout,
+    WixUploadTokenSpent,
     WixValidationError,
 )
 from wix_relay.integrations.wix.models import FileDescriptor, FileList, ResumableTarget
@@ -59,6 +60,7 @@ __all__ = [
     "WixRateLimited",
     "WixServerError",
     "WixTimeout",
+    "WixUploadTokenSpent",
     "WixValidationError",
     "aligned_chunk_size",
     "check_upload_url",

@@ -223,9 +223,11 @@ class Http:
         json_body: Any = None,
         body: Callable[[], Any] | None = None,
         retry: bool = True,
+        final: Callable[[WixError], WixError | None] | None = None,
     ) -> requests.Response:
         """Send one call, retrying per policy. `body()` builds a fresh body for every attempt;
-        `on_unauthorized()` may refresh the credential once and return True to re-send."""
+        `on_unauthorized()` may refresh the credential once and return True to re-send;
+        `final(error)` may turn an error into one that is raised at once, never retried."""
         deadline = time.monotonic() + self.retry.budget_s
         attempt = 0
         refreshed = False
@@ -293,6 +295,8 @@ class Http:
                     if on_unauthorized():
                         continue
             # `from None`: requests' own messages quote the URL, and upload URLs hold a token.
+            if final is not None and (stop := final(error)) is not None:
+                raise stop from None
             if not (retry and error.retryable):
                 raise error from None
             try:

@@ -25,7 +25,12 @@ from wix_relay.integrations.wix._http import (
     read_pieces,
 )
 from wix_relay.integrations.wix.credentials import Credentials
-from wix_relay.integrations.wix.errors import WixError, WixProtocolError
+from wix_relay.integrations.wix.errors import (
+    WixError,
+    WixNotFound,
+    WixProtocolError,
+    WixUploadTokenSpent,
+)
 from wix_relay.integrations.wix.models import FileDescriptor, FileList, ResumableTarget
 from wix_relay.integrations.wix.tus import OpenAt, TusUploader
 from wix_relay.observability import logger
@@ -255,6 +260,7 @@ class WixMediaClient:
                 params={"filename": filename} if filename else None,
                 body=body,
                 retry=opener.reopenable,
+                final=_spent_token,
             )
         finally:
             for close in closers:
@@ -317,6 +323,7 @@ class WixMediaClient:
             headers={"Content-Type": "application/json"},
             params={"filename": filename} if filename else None,
             json_body={},
+            final=_spent_token,
         )
         file = _file_from(_json_object(response, "tus-finalize"), "tus-finalize")
         return _logged(file, response, "tus-finalize")
@@ -400,16 +407,36 @@ class WixMediaClient:
         max_delay_s: float = 5.0,
     ) -> FileDescriptor:
         """Poll get-file-by-id until `operationStatus` is READY or FAILED [code]; after `timeout_s`
-        returns the last (still PENDING) descriptor. Delays double from `first_delay_s`."""
+        returns the last (still PENDING) descriptor. Delays double from `first_delay_s`.
+        The id came from Wix, so a not-found answer (400 RESOURCE_NOT_FOUND) is read as "not
+        visible yet" [guess] and polled again; `WixNotFound` only if it lasts the whole wait."""
         deadline = time.monotonic() + timeout_s
         delay = first_delay_s
         while True:
-            file = self.get_file(file_id)
+            try:
+                file: FileDescriptor | None = self.get_file(file_id)
+            except WixNotFound:
+                if time.monotonic() >= deadline:
+                    raise
+                file = None
             remaining = deadline - time.monotonic()
-            if file.is_final or remaining <= 0:
+            if file is not None and (file.is_final or remaining <= 0):
                 return file
             self._http.sleep(min(delay, remaining))
             delay = min(delay * 2, max_delay_s)
+
+
+def _spent_token(error: WixError) -> WixError | None:
+    """A 429 from the upload host means the one-time token may be spent [guess]: never retried."""
+    if error.status != 429:
+        return None
+    return WixUploadTokenSpent(
+        f"{error} (the upload token may already be used; not retried)",
+        status=429,
+        code=error.code,
+        request_id=error.request_id,
+        operation=error.operation,
+    )
 
 
 def _wix_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

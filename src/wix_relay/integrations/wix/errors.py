@@ -70,7 +70,9 @@ class WixAuthError(WixError):
 
 
 class WixNotFound(WixError):
-    """404 (or 410 for an expired TUS upload)."""
+    """404 (or 410 for an expired TUS upload), or Wix's 400 whose rule is `RESOURCE_NOT_FOUND`
+    (get-file-by-id / get-files with an unknown id [doc: SDK typings]). Not a validation error:
+    nothing about the request was refused."""
 
 
 class WixConflict(WixError):
@@ -82,6 +84,14 @@ class WixRateLimited(WixError):
     is honoured when present."""
 
     retryable = True
+
+
+class WixUploadTokenSpent(WixError):
+    """A 429 on an upload PUT or TUS finalize: Wix's errors page gives "a previously used one-time
+    token" as a 429 example [guess: weak], so the token may have been consumed by an earlier
+    attempt whose answer was lost. It is not retried (another PUT on a spent token can only burn
+    the retry budget). The file may exist already: look for it (e.g. list the target folder)
+    before uploading again with a fresh upload URL."""
 
 
 class WixServerError(WixError):
@@ -160,7 +170,12 @@ def _opt_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _class_for(status: int) -> type[WixError]:
+RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+
+
+def _class_for(status: int, rules: Iterable[str]) -> type[WixError]:
+    if status == 400 and RESOURCE_NOT_FOUND in rules:
+        return WixNotFound
     if status == 400:
         return WixValidationError
     if status in (401, 403):
@@ -196,11 +211,17 @@ def error_from_response(
     rules = [r for r in rule_names if r]
     code = _opt_str(app_error.get("code")) or (rules[0] if rules else None)
     if code is None and body:
-        code = _opt_str(body.get("code"))
+        # `error` is the OAuth token endpoint's IETF shape (`invalid_client`, ...) [doc].
+        code = _opt_str(body.get("code")) or _opt_str(body.get("error"))
     # Wix's own words, when it sent JSON; otherwise only the status (never HTML, never the body).
     wix_message = ""
     if body:
-        wix_message = str(body.get("message") or app_error.get("description") or "")[:500]
+        wix_message = str(
+            body.get("message")
+            or app_error.get("description")
+            or body.get("error_description")
+            or ""
+        )[:500]
     parts = [f"Wix {operation} failed: HTTP {status}"]
     if code:
         parts.append(code)
@@ -213,7 +234,7 @@ def error_from_response(
         text += " (" + "; ".join(f"{v.field}: {v.description}" for v in violations[:10]) + ")"
     if request_id:
         text += f" [x-wix-request-id {request_id}]"
-    cls = _class_for(status)
+    cls = _class_for(status, rules)
     kw: dict[str, Any] = {
         "status": status,
         "code": code,
