@@ -13,6 +13,7 @@ SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 NODE_DEPS := tests/tus_reference/node_modules/.installed
 SDK_DEPS  := tests/wix_sdk_oracle/node_modules/.installed
+BROWSER_DEPS := clients/browser/node_modules/.installed
 XDIST_WORKERS ?= auto
 
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
@@ -48,16 +49,21 @@ $(NODE_DEPS): tests/tus_reference/package.json
 $(SDK_DEPS): tests/wix_sdk_oracle/package.json
 	cd tests/wix_sdk_oracle && npm install --no-audit --no-fund --no-package-lock --silent
 	@touch $@
+# The browser library's one dependency (tus-js-client); the demo page serves its browser build.
+$(BROWSER_DEPS): clients/browser/package.json
+	@if command -v npm >/dev/null; then \
+	  (cd clients/browser && npm install --no-audit --no-fund --no-package-lock --silent) && touch $@; \
+	else echo "npm not found: the demo page's resumable uploads need tus-js-client (apt-get install -y nodejs npm)"; fi
 
 venv: $(STAMP) ## create .venv from the pinned requirements
 
 # --- the two set-up commands ------------------------------------------------------------------
-run: $(STAMP) ## start the whole local stack (relay API, Wix emulator, moto, worker, demo page)
+run: $(STAMP) $(BROWSER_DEPS) ## start the whole local stack (relay API, Wix emulator, moto, worker, demo page)
 	$(PY) -m local_stack
 
 test: lint validate pytest ## lint, validate the template, run the whole test suite
 
-pytest: $(STAMP) $(NODE_DEPS) $(SDK_DEPS)
+pytest: $(STAMP) $(NODE_DEPS) $(SDK_DEPS) $(BROWSER_DEPS)
 	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(NODE_DEPS) ## unit + integration tests without the slow (1 GiB) ones, in parallel
@@ -97,4 +103,5 @@ requirements: $(PY) ## re-pin the requirements files from the .in files
 	$(UV) pip compile -q --python-version 3.13 requirements-sam.in -o requirements-sam.txt
 
 clean: ## remove the environments and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-transformed.json tests/tus_reference/node_modules tests/wix_sdk_oracle/node_modules
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .aws-sam-transformed.json tests/tus_reference/node_modules \
+	  tests/wix_sdk_oracle/node_modules clients/browser/node_modules

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only cold,overhead,transfer,batch,ingest]`."""
+"""`python -m bench [--quick] [--only cold,overhead,transfer,batch,ingest,faults]`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ SECTIONS = {
     "transfer": ("3", "bench.transfer"),
     "batch": ("4", "bench.batch"),
     "ingest": ("5", "bench.ingest"),
+    "faults": ("6", "bench.faults"),
 }
 
 

@@ -18,6 +18,7 @@ class BenchConfig:
     batch_runs: int
     ingest_mib: int
     ingest_runs: int
+    fault_requests: int
 
     @classmethod
     def make(cls, quick: bool) -> BenchConfig:
@@ -32,6 +33,7 @@ class BenchConfig:
                 batch_runs=1,
                 ingest_mib=256,
                 ingest_runs=2,
+                fault_requests=200,
             )
         return cls(
             quick=False,
@@ -43,4 +45,5 @@ class BenchConfig:
             batch_runs=3,
             ingest_mib=1024,
             ingest_runs=5,
+            fault_requests=1000,
         )

@@ -64,8 +64,14 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         f"  Wix           {wix}",
         f"  AWS (moto)    {aws}   region {r.REGION}, keys testing/testing",
         f"  inbox         s3://{bucket} → SQS {r.QUEUE_NAME} (DLQ {r.DLQ_NAME}) → worker function",
-        f"  demo page     {stack.demo_url}",
+        f"  demo page     {stack.demo_url}   (sends a dev JWT: Authorization: Bearer)",
         f"  dev API key   {c.dev_api_key}   ({key_note})",
+        *(
+            [f"  dev JWT       issuer {stack.identity.issuer}   (JWKS {stack.identity.jwks_url})"]
+            if stack.identity
+            else []
+        ),
+        *(f"  note          {note}" for note in stack.notes),
         f"  function env  {_relative(stack.env_file)}   (used by make invoke)",
         "",
         "Try it (copy and paste; for another file, change its name, type and size):",
@@ -93,7 +99,7 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         + ")",
         '  curl -s $RELAY/v1/imports/$JOB -H "x-api-key: $KEY"',
         "",
-        f"  # 4. Browser: open {stack.demo_url} and pick a file",
+        f"  # 4. Browser: open {stack.demo_url} and drop files (above 10 MB: resumable TUS)",
         "  # 5. One event, one function: make invoke FUNCTION=api EVENT=events/api/health.json",
     ]
     return "\n".join(lines)

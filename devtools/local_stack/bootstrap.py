@@ -38,33 +38,44 @@ def aws_client(service: str, endpoint_url: str) -> Any:
     )
 
 
-def dev_caller_registry(key_sha256: str, inbox_bucket: str) -> dict[str, Any]:
-    """The registry with one partner: the development key (stored only as its SHA-256)."""
-    return {
+DEV_POLICY: dict[str, Any] = {
+    "folders": ["/dev"],
+    "defaultFolder": "/dev",
+    "mimeTypes": [
+        "image/*",
+        "video/*",
+        "audio/*",
+        "text/plain",
+        "text/csv",
+        "application/pdf",
+        "application/zip",
+        "application/octet-stream",
+    ],
+    "maxSizeBytes": 1024 * 1024 * 1024,
+    "allowPrivate": True,
+}
+
+
+def dev_caller_registry(
+    key_sha256: str, inbox_bucket: str, jwt_issuer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The registry with one partner: the development key (stored only as its SHA-256), and the
+    demo page's issuer (local_stack.dev_identity) when given."""
+    registry: dict[str, Any] = {
         "apiKeys": [
             {
                 "id": "dev",
                 "sha256": key_sha256,
                 "policy": {
-                    "folders": ["/dev"],
-                    "defaultFolder": "/dev",
-                    "mimeTypes": [
-                        "image/*",
-                        "video/*",
-                        "audio/*",
-                        "text/plain",
-                        "text/csv",
-                        "application/pdf",
-                        "application/zip",
-                        "application/octet-stream",
-                    ],
-                    "maxSizeBytes": 1024 * 1024 * 1024,
-                    "allowPrivate": True,
+                    **DEV_POLICY,
                     "importSources": [{"bucket": inbox_bucket, "prefix": ""}],
                 },
             }
         ]
     }
+    if jwt_issuer is not None:
+        registry["jwt"] = [jwt_issuer]
+    return registry
 
 
 def _put_secret(client: Any, name: str, document: dict[str, Any]) -> str:
@@ -161,11 +172,14 @@ def bootstrap(
     dev_key_sha256: str,
     inbox_bucket: str = r.DEFAULT_INBOX_BUCKET,
     visibility_timeout_s: int = r.QUEUE_VISIBILITY_TIMEOUT_S,
+    jwt_issuer: dict[str, Any] | None = None,
 ) -> Deployed:
     """Idempotent: running it twice against the same moto leaves one of everything."""
     secrets = aws_client("secretsmanager", endpoint_url)
     _put_secret(secrets, r.WIX_CREDENTIALS_SECRET, wix_credentials)
-    _put_secret(secrets, r.CALLERS_SECRET, dev_caller_registry(dev_key_sha256, inbox_bucket))
+    _put_secret(
+        secrets, r.CALLERS_SECRET, dev_caller_registry(dev_key_sha256, inbox_bucket, jwt_issuer)
+    )
     dynamodb = aws_client("dynamodb", endpoint_url)
     _create_table(dynamodb, r.JOBS_TABLE, r.JOBS_TTL_ATTRIBUTE)
     _create_table(dynamodb, r.IDEMPOTENCY_TABLE, r.IDEMPOTENCY_TTL_ATTRIBUTE)

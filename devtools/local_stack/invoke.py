@@ -4,7 +4,8 @@ stack (.local-stack/env.json, written by `make run`), and print what it returns.
 
 Placeholders in the event (`${RELAY_DEV_API_KEY}`, `${RELAY_JOB_ID}`, `${RELAY_DEV_JWT}`, see
 events/README.md) are filled from the stack (the dev key) and from this shell's environment;
-`$default` and any unknown `${…}` are left as they are.
+`$default` and any unknown `${…}` are left as they are. For the worker, the S3 objects the event
+names are created first when missing (local_stack.event_objects).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local_stack.event_objects import ensure_objects
 from local_stack.function import import_handler
 from local_stack.lambda_context import LambdaContext
 from local_stack.resources import FUNCTIONS, REGION
@@ -71,11 +73,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    if args.event is None:
-        parser.error("the event file is required")
+    if args.event is None or not args.event.is_file():
+        what = f"{args.event} does not exist" if args.event else "no event file given"
+        print(f"make invoke: {what}; pick one of events/**/*.json (EVENT=…)", file=sys.stderr)
+        return 2
     stack = load_stack_environment(args.state_dir)
     text = fill_placeholders(args.event.read_text(), stack, dict(os.environ))
-    json.loads(text)  # a clear error here beats one inside the handler
+    try:
+        event = json.loads(text)  # a clear error here beats one inside the handler
+    except ValueError as exc:
+        print(f"make invoke: {args.event} is not JSON ({exc})", file=sys.stderr)
+        return 2
+    if args.function == "worker":
+        for line in ensure_objects(event, stack["awsEndpointUrl"]):
+            print(f"[invoke] {line}", file=sys.stderr)
     command = [sys.executable, "-m", "local_stack.invoke", args.function, "--in-function-process"]
     child = subprocess.run(
         command, input=text, text=True, env=stack["functions"][args.function], check=False

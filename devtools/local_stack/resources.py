@@ -89,7 +89,7 @@ API_FUNCTION = FunctionSpec(
     {
         "WIX_CONNECT_TIMEOUT_SECONDS": "3.05",
         "WIX_READ_TIMEOUT_SECONDS": "10",
-        "WIX_RETRY_BUDGET_SECONDS": "12",
+        "WIX_API_RETRY_BUDGET_SECONDS": "2.5",
     },
 )
 WORKER_FUNCTION = FunctionSpec(

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import resources as r
-from local_stack.bootstrap import Deployed, bootstrap
+from local_stack.bootstrap import DEV_POLICY, Deployed, bootstrap, dev_caller_registry
 from local_stack.child import REPO_ROOT, ChildFailed, ChildProcess
 from local_stack.demo_server import DemoServer
+from local_stack.dev_identity import DevIdentityProvider, merge_registries
 
 LOOPBACK = "127.0.0.1"
 ENV_FILE = "env.json"
@@ -124,6 +125,10 @@ class RunningStack:
     """Per function key, its configuration (what template.yaml gives it, resolved locally)."""
     env_file: Path
     started_in_s: float
+    identity: DevIdentityProvider | None = None
+    """The demo page's identity provider (its JWKS is in the caller registry)."""
+    notes: list[str] = field(default_factory=list)
+    """Things the banner must say (e.g. how RELAY_CALLERS_JSON was treated)."""
     _stoppers: list[Any] = field(default_factory=list, repr=False)
 
     def stop(self) -> None:
@@ -292,6 +297,24 @@ def _write_env_file(stack: RunningStack) -> None:
     stack.env_file.chmod(0o600)
 
 
+def _keep_dev_callers(
+    env: dict[str, dict[str, str]], config: StackConfig, jwt_issuer: dict[str, Any]
+) -> list[str]:
+    """A RELAY_CALLERS_JSON from the shell wins over the dev registry's secret; merge the dev key
+    and the demo's issuer into it (in place) so neither is silently disabled."""
+    given = config.relay_env.get("RELAY_CALLERS_JSON")
+    if given is None:
+        return []
+    dev = dev_caller_registry(
+        hashlib.sha256(config.dev_api_key.encode()).hexdigest(), config.inbox_bucket, jwt_issuer
+    )
+    merged, note = merge_registries(given, dev)
+    for function_env in env.values():
+        if "RELAY_CALLERS_JSON" in function_env:
+            function_env["RELAY_CALLERS_JSON"] = merged
+    return [note] if note else []
+
+
 def start_stack(config: StackConfig) -> RunningStack:
     """Start everything and return once the relay answers; `stop()` undoes it all."""
     started = time.monotonic()
@@ -327,6 +350,9 @@ def start_stack(config: StackConfig) -> RunningStack:
             wix_base_url = config.relay_env.get("WIX_API_BASE_URL") or "https://www.wixapis.com"
             upload_hosts = config.relay_env.get("WIX_UPLOAD_HOSTS") or "upload.wixmp.com"
 
+        identity = DevIdentityProvider(LOOPBACK)
+        stoppers.append(identity.stop)
+        jwt_issuer = identity.registry_entry(DEV_POLICY)
         aws_url = _moto_url(moto)
         deployed = bootstrap(
             aws_url,
@@ -334,8 +360,9 @@ def start_stack(config: StackConfig) -> RunningStack:
             dev_key_sha256=hashlib.sha256(config.dev_api_key.encode()).hexdigest(),
             inbox_bucket=config.inbox_bucket,
             visibility_timeout_s=config.visibility_timeout_s,
+            jwt_issuer=jwt_issuer,
         )
-        demo = DemoServer(config.demo_port, relay_url=relay_url, api_key=config.dev_api_key)
+        demo = DemoServer(config.demo_port, relay_url=relay_url, token=identity.issue)
         stoppers.append(demo.stop)
         env = {
             spec.key: function_environment(
@@ -349,6 +376,7 @@ def start_stack(config: StackConfig) -> RunningStack:
             )
             for spec in r.FUNCTIONS.values()
         }
+        notes = _keep_dev_callers(env, config, jwt_issuer)
         processes = [
             _start_function(
                 spec,
@@ -377,6 +405,8 @@ def start_stack(config: StackConfig) -> RunningStack:
             function_env=env,
             env_file=config.state_dir / ENV_FILE,
             started_in_s=time.monotonic() - started,
+            identity=identity,
+            notes=notes,
             _stoppers=stoppers,
         )
         _write_env_file(stack)

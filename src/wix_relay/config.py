@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 TransferMode = Literal["auto", "upload", "resumable", "import"]
@@ -36,7 +36,18 @@ class WixSettings:
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 30.0
     retry_budget_s: float = 20.0
-    """Total time the client may spend retrying one call (429 / 5xx / network)."""
+    """Total time the client may spend retrying one call (429 / 5xx / network): the worker's."""
+    max_retries: int | None = None
+    """Retries of one call at most (None: as many as fit in `retry_budget_s`)."""
+    api_retry_budget_s: float = 2.5
+    """The API's budget: a browser is waiting for its upload URL (see `for_api`)."""
+    api_max_retries: int = 2
+
+    def for_api(self) -> WixSettings:
+        """The settings the API's client uses: the short, interactive retry budget."""
+        return replace(
+            self, retry_budget_s=self.api_retry_budget_s, max_retries=self.api_max_retries
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ class Settings:
                 connect_timeout_s=env.number("WIX_CONNECT_TIMEOUT_SECONDS", 3.05),
                 read_timeout_s=env.number("WIX_READ_TIMEOUT_SECONDS", 30.0),
                 retry_budget_s=env.number("WIX_RETRY_BUDGET_SECONDS", 20.0),
+                api_retry_budget_s=env.number("WIX_API_RETRY_BUDGET_SECONDS", 2.5),
+                api_max_retries=env.integer("WIX_API_MAX_RETRIES", 2, minimum=0),
             ),
             api=ApiSettings(
                 cors_origins=env.csv("RELAY_CORS_ORIGINS", ()),

@@ -9,6 +9,7 @@ is sized for its thread pool (`Runtime.for_worker`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,8 @@ from wix_relay.config import ConfigError, Settings
 if TYPE_CHECKING:
     import requests
 
-    from wix_relay.integrations.identity import JwksCache
+    from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.identity import JwtKeys
     from wix_relay.integrations.job_store import JobStore
     from wix_relay.integrations.queue import JobQueue
     from wix_relay.integrations.s3_source import S3Source
@@ -51,12 +53,20 @@ class Runtime:
         http_connections: int = HTTP_POOL,
         http_hosts: int = HTTP_POOL,
         aws_connections: int | None = None,
+        interactive: bool = False,
     ) -> None:
         self.settings = settings
+        self.interactive = interactive
+        """The API's: its Wix client gets the short retry budget (`WixSettings.for_api`)."""
         self.http_connections = http_connections
         self.http_hosts = http_hosts
         self.aws_connections = aws_connections
         self.lock = threading.RLock()  # for callers that build parts from several threads
+
+    @classmethod
+    def for_api(cls, settings: Settings) -> Runtime:
+        """A caller waits on every Wix call: the short retry budget."""
+        return cls(settings, interactive=True)
 
     @classmethod
     def for_worker(cls, settings: Settings) -> Runtime:
@@ -85,12 +95,18 @@ class Runtime:
         return CallerRegistrySource(self.settings, lambda: self.secrets)
 
     @cached_property
-    def jwks(self) -> JwksCache:
-        from wix_relay.integrations.identity import JwksCache, http_jwks_fetcher
+    def jwt_keys(self) -> JwtKeys:
+        from wix_relay.integrations.identity import JwtKeys
 
-        return JwksCache(
-            http_jwks_fetcher(self.session, (self.settings.wix.connect_timeout_s, 5.0))
-        )
+        return JwtKeys(self.session, (self.settings.wix.connect_timeout_s, 5.0))
+
+    def authenticate(
+        self, headers: Mapping[str, str], authorizer_claims: Mapping[str, Any] | None
+    ) -> Caller:
+        """The caller of an API request (lower-case header names), against the registry."""
+        from wix_relay.integrations.identity import authenticate
+
+        return authenticate(headers, authorizer_claims, self.callers.registry(), self.jwt_keys)
 
     @cached_property
     def wix(self) -> WixMediaClient:
@@ -98,8 +114,9 @@ class Runtime:
         from wix_relay.integrations.secrets import WixCredentialSource
         from wix_relay.integrations.wix import WixMediaClient
 
-        credentials = WixCredentialSource(self.settings.wix.credentials_secret_id, self.secrets)
-        return WixMediaClient(credentials, self.settings.wix, session=self.session)
+        wix = self.settings.wix.for_api() if self.interactive else self.settings.wix
+        credentials = WixCredentialSource(wix.credentials_secret_id, self.secrets)
+        return WixMediaClient(credentials, wix, session=self.session)
 
     def wix_client(self) -> WixMediaClient:
         return self.wix

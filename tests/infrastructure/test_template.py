@@ -94,7 +94,7 @@ def test_timeouts_fit_their_triggers(resources: dict[str, Any]) -> None:
 def test_api_gives_up_on_wix_before_its_own_timeout(resources: dict[str, Any]) -> None:
     api = props(resources, "ApiFunction")
     env = api["Environment"]["Variables"]
-    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}).wix
+    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}).wix.for_api()
     # The last retry starts before the budget ends and may take connect + read seconds.
     worst = settings.retry_budget_s + settings.connect_timeout_s + settings.read_timeout_s
     assert worst < api["Timeout"]
@@ -129,7 +129,7 @@ WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
             | {
                 "WIX_CONNECT_TIMEOUT_SECONDS",  # the API's tighter Wix budget
                 "WIX_READ_TIMEOUT_SECONDS",
-                "WIX_RETRY_BUDGET_SECONDS",
+                "WIX_API_RETRY_BUDGET_SECONDS",
                 "RELAY_CALLERS_SECRET_ID",
                 "RELAY_CORS_ORIGINS",
                 "RELAY_JOBS_TABLE",  # imports: the job, keyed by Idempotency-Key

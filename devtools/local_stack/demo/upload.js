@@ -1,76 +1,95 @@
-// Browser upload through the Wix Media Relay: two requests, no SDK.
-//   1. POST {relay}/v1/upload-url  → {"uploadUrl": "..."}   (authenticated)
-//   2. PUT  <uploadUrl>, body = the file, Content-Type = its type → {"file": FileDescriptor}
-// config.js (served by the local stack) sets window.RELAY_DEMO = {relayUrl, apiKey}.
+// The demo on the browser library (clients/browser, served as /lib/index.js): one row per file
+// with a <progress>, data-state = uploading | processing | ready | error, and the Wix media URL
+// (with a preview for images) when ready. config.js (served by the local stack) sets
+// window.RELAY_DEMO = {relayUrl, token}.
+import { uploadFile } from "./lib/index.js";
 
-const { relayUrl, apiKey } = window.RELAY_DEMO;
+const { relayUrl, token } = window.RELAY_DEMO;
+const list = document.getElementById("uploads");
+const drop = document.getElementById("drop");
 
-// Local development only. In production, return {Authorization: `Bearer ${await getIdToken()}`}.
-function authHeaders() {
-  return { "x-api-key": apiKey };
+// Production: return {Authorization: `Bearer ${await auth.getIdToken()}`} from your identity provider.
+const getAuthHeaders = () => ({ Authorization: `Bearer ${token}` });
+
+/** What tests (and curious developers) can read: one record per file, in order. */
+window.demoUploads = [];
+
+function row(file) {
+  const item = document.createElement("li");
+  item.className = "upload";
+  item.dataset.name = file.name;
+  item.innerHTML = `<strong class="name"></strong><progress max="100" value="0"></progress>
+    <span class="status"></span><button type="button" class="cancel">Cancel</button>
+    <a class="url" hidden target="_blank"></a><img class="preview" alt="" hidden>`;
+  item.querySelector(".name").textContent = `${file.name} (${file.size} bytes)`;
+  list.append(item);
+  return item;
 }
 
-async function getUploadUrl(file, filePath) {
-  const response = await fetch(`${relayUrl}/v1/upload-url`, {
-    method: "POST",
-    headers: { ...authHeaders(), "Content-Type": "application/json" },
-    body: JSON.stringify({
-      mimeType: file.type || "application/octet-stream",
-      fileName: file.name,
-      sizeInBytes: String(file.size),
-      filePath,
-    }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    // The relay's error envelope: {"error": {"code", "message", "details"?, "requestId"}}
-    const error = body.error || {};
-    throw new Error(`relay ${response.status} ${error.code || ""}: ${error.message || "failed"}`);
-  }
-  return body.uploadUrl;
+function show(item, record, state, text) {
+  item.dataset.state = record.state = state;
+  item.querySelector(".status").textContent = text;
 }
 
-async function putFile(uploadUrl, file) {
-  const response = await fetch(uploadUrl, {
-    method: "PUT",
-    headers: { "Content-Type": file.type || "application/octet-stream" },
-    body: file,
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(`upload ${response.status}: ${body.message || "failed"}`);
-  }
-  return body.file; // Wix's FileDescriptor; operationStatus may still be PENDING
-}
-
-const status = document.getElementById("status");
-const result = document.getElementById("result");
-const preview = document.getElementById("preview");
-
-function show(state, text) {
-  status.dataset.state = state;
-  status.textContent = text;
-  document.title = `${state}: ${text}`;
-}
-
-document.getElementById("upload-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const file = document.getElementById("file").files[0];
-  const folder = document.getElementById("folder").value.trim() || undefined;
-  result.hidden = preview.hidden = true;
+export async function upload(file, folder, extra = {}) {
+  const item = row(file);
+  const controller = new AbortController();
+  const record = { name: file.name, state: "uploading", progress: [], flow: null, file: null, error: null, controller };
+  window.demoUploads.push(record);
+  item.querySelector(".cancel").onclick = () => controller.abort();
+  const bar = item.querySelector("progress");
+  show(item, record, "uploading", "asking the relay for an upload URL…");
   try {
-    show("working", `Asking the relay for an upload URL for ${file.name}…`);
-    const uploadUrl = await getUploadUrl(file, folder);
-    show("working", `Uploading ${file.size} bytes…`);
-    const descriptor = await putFile(uploadUrl, file);
-    result.textContent = JSON.stringify(descriptor, null, 2);
-    result.hidden = false;
-    if (file.type.startsWith("image/")) {
-      preview.src = URL.createObjectURL(file); // the local copy: Wix may still be processing
+    const descriptor = await uploadFile(file, {
+      relayUrl, getAuthHeaders, filePath: folder || undefined, signal: controller.signal,
+      waitUntilReady: "if-supported",
+      onProgress: ({ loaded, total, flow }) => {
+        record.flow = flow;
+        record.progress.push(loaded);
+        bar.value = total ? (100 * loaded) / total : 100;
+        show(item, record, "uploading", `${flow === "resumable" ? "resumable (TUS)" : "single PUT"}: ${loaded} / ${total} bytes`);
+      },
+      onStateChange: (state) => state === "processing" && show(item, record, "processing", "uploaded; Wix is processing…"),
+      ...extra,
+    });
+    record.file = descriptor;
+    bar.value = 100;
+    const pending = descriptor.operationStatus !== "READY";
+    // Without the relay's statusUrl the page cannot follow Wix's processing: it says so.
+    show(item, record, "ready", `Wix file ${descriptor.id}${pending ? ` (Wix reports ${descriptor.operationStatus}; the relay gave no statusUrl to follow)` : ""}`);
+    item.dataset.operationStatus = descriptor.operationStatus || "";
+    const link = item.querySelector(".url");
+    link.href = link.textContent = descriptor.url || "";
+    link.hidden = !descriptor.url;
+    if (descriptor.url && (/^image$/i.test(descriptor.mediaType || "") || file.type.startsWith("image/"))) {
+      const preview = item.querySelector(".preview");
+      preview.src = descriptor.url;
       preview.hidden = false;
     }
-    show("done", `Uploaded: Wix file ${descriptor.id}`);
   } catch (error) {
-    show("error", error.message);
+    record.error = { code: error.code, status: error.status, requestId: error.requestId, message: error.message };
+    item.dataset.code = error.code || "";
+    show(item, record, "error", `${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`);
+  } finally {
+    item.querySelector(".cancel").hidden = true;
   }
+  return record;
+}
+window.demoUpload = upload;
+
+function start(files) {
+  const folder = document.getElementById("folder").value.trim();
+  for (const file of files) upload(file, folder);
+}
+
+document.getElementById("files").addEventListener("change", (event) => {
+  start([...event.target.files]);
+  event.target.value = "";
+});
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  start([...event.dataTransfer.files]);
 });

@@ -31,6 +31,8 @@ class RelayError(Exception):
     status: int = 500
     code: str = "INTERNAL_ERROR"
     retryable: bool = False
+    retry_after_s: float | None = None
+    """Sent back as `Retry-After` (whole seconds) when known."""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -78,8 +80,6 @@ class Throttled(RelayError):
     status: int = 429
     code: str = "THROTTLED"
     retryable: bool = True
-    retry_after_s: float | None = None
-    """Sent back as `Retry-After` (whole seconds) when known."""
 
 
 @dataclass

@@ -13,7 +13,6 @@ refused here, before Wix is called:
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -124,17 +123,16 @@ class RequestModel:
     def json_schema(self) -> dict[str, Any]:
         return _object_schema(self.fields, self.description)
 
-    def validate(self, body: str | bytes | None) -> dict[str, Any]:
-        """The body's JSON object, validated; InvalidInput lists every problem."""
-        document = parse_json_object(body)
+    def validate(self, document: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The request's JSON object, validated; InvalidInput lists every problem."""
         problems = validate_object(self.fields, document, "")
         if problems:
             raise InvalidInput(_summary(problems), problems)
         return document
 
-    def parse(self, body: str | bytes | None) -> UploadRequest:
-        """Parse a JSON body and validate it; InvalidInput lists every problem."""
-        return UploadRequest.from_document(self.validate(body))
+    def parse(self, document: Mapping[str, Any]) -> UploadRequest:
+        """Validate the request's JSON object; InvalidInput lists every problem."""
+        return UploadRequest.from_document(self.validate(document))
 
 
 UPLOAD_URL = RequestModel(
@@ -195,48 +193,6 @@ class UploadRequest:
 
 
 # --- parsing and validation -------------------------------------------------------------------
-
-
-def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
-    """A JSON object, or InvalidInput with code INVALID_JSON (duplicate keys refused)."""
-    if body is None or (isinstance(body, (str, bytes)) and not body.strip()):
-        raise InvalidInput("the request body must be a JSON object", code="INVALID_JSON")
-    try:
-        document = json.loads(body, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
-        raise InvalidInput(
-            f"duplicate field {exc.key!r} in the request body",
-            [FieldProblem(exc.key, "appears more than once", "DUPLICATE")],
-            code="INVALID_JSON",
-        ) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            f"the request body is not valid JSON ({_json_position(exc)})", code="INVALID_JSON"
-        ) from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the request body must be a JSON object", code="INVALID_JSON")
-    return document
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _json_position(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-    return "not UTF-8"
 
 
 def validate_object(

@@ -1,8 +1,8 @@
 """The public HTTP API (API Gateway HTTP API payload v2, or a Lambda Function URL).
 
-handler(event, context): CORS preflight and the body-size limit first, then Powertools'
-`APIGatewayHttpResolver` with one global middleware that authenticates every route except
-`/v1/health` and `/v1/openapi.json` and puts the caller in `app.context["caller"]`.
+handler(event, context): CORS preflight first, then Powertools' `APIGatewayHttpResolver` with one
+global middleware that authenticates every route except `/v1/health` and `/v1/openapi.json` and
+puts the caller in `app.context["caller"]`. Routes read their body through `web/request_body.py`.
 Every error, including 404/405, is the docs/api.md envelope with the API request id
 (`web/responses.py`; CORS in `web/cors.py`, the OpenAPI document in `web/openapi.py`).
 
@@ -23,28 +23,21 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from wix_relay.config import Settings
-from wix_relay.domain.errors import NotFound, PayloadTooLarge, RelayError
+from wix_relay.domain.errors import NotFound, RelayError
 from wix_relay.handlers import imports_routes, uploads_routes
 from wix_relay.observability import instrumented, logger
 from wix_relay.runtime import Runtime
 from wix_relay.services.uploads import record_refused
 from wix_relay.web.cors import preflight
 from wix_relay.web.openapi import build_openapi
-from wix_relay.web.responses import (
-    JSON,
-    body_too_large,
-    error_response,
-    event_response,
-    finish,
-    request_id,
-)
+from wix_relay.web.responses import JSON, error_response, finish, request_id
 
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/v1/openapi.json"
 PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
 
 SETTINGS = Settings.from_env()
-RUNTIME = Runtime(SETTINGS)
+RUNTIME = Runtime.for_api(SETTINGS)
 
 app = APIGatewayHttpResolver()
 app.include_router(uploads_routes.router)
@@ -103,14 +96,12 @@ def _authenticate(resolver: APIGatewayHttpResolver, next_middleware: Callable[..
         return next_middleware(resolver)
     if not any(route is r for r in _registered_routes()):  # unknown route: let it 404
         return next_middleware(resolver)
-    from wix_relay.integrations.identity import authenticate
-
     event = resolver.current_event
     runtime: Runtime = resolver.context["runtime"]
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     authorizer = event.raw_event.get("requestContext", {}).get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") if isinstance(authorizer, dict) else None
-    caller = authenticate(headers, claims, runtime.callers.registry(), runtime.jwks)
+    caller = runtime.authenticate(headers, claims)
     resolver.append_context(caller=caller)  # type: ignore[no-untyped-call]
     logger.append_keys(caller_id=caller.id)
     return next_middleware(resolver)
@@ -177,13 +168,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     if method == "OPTIONS":
         return preflight(event, api.cors_origins)
-    if body_too_large(event, api.max_body_bytes):
-        if str(event.get("rawPath", "")).endswith(tuple(uploads_routes.UPLOAD_PATHS)):
-            record_refused(PayloadTooLarge.code)
-        too_large = PayloadTooLarge(f"the request body must be at most {api.max_body_bytes} bytes")
-        response = event_response(too_large, event)
-    else:
-        app.append_context(runtime=runtime)  # type: ignore[no-untyped-call]
-        response = app.resolve(event, context)
+    app.append_context(runtime=runtime, max_body_bytes=api.max_body_bytes)  # type: ignore[no-untyped-call]
+    response = app.resolve(event, context)
     finish(response, event, api.cors_origins, OPENAPI_PATH)
     return response

@@ -14,6 +14,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from wix_relay.domain.import_requests import IMPORT_REQUEST
+from wix_relay.web.request_body import json_object
+from wix_relay.web.responses import JSON
 
 if TYPE_CHECKING:  # the use case loads with the first import request, not at cold start
     from wix_relay.domain.jobs import Job
@@ -33,7 +35,7 @@ def _imports() -> Imports:
 def _accepted(job: Job, status: int = 202) -> Response[Any]:
     return Response(
         status_code=status,
-        content_type="application/json",
+        content_type=JSON,
         body=job.to_public(),
         headers={"Location": f"{IMPORTS_PATH}/{job.id}"},
     )
@@ -43,9 +45,8 @@ def _accepted(job: Job, status: int = 202) -> Response[Any]:
 def create_import() -> Response[Any]:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    job = _imports().submit(
-        router.context["caller"], event.decoded_body, headers.get("idempotency-key")
-    )
+    body = json_object(event.raw_event, router.context["max_body_bytes"])
+    job = _imports().submit(router.context["caller"], body, headers.get("idempotency-key"))
     return _accepted(job)
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from wix_relay.domain.errors import InvalidInput
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL
 from wix_relay.services.uploads import Uploads
+from wix_relay.web.request_body import json_object
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -22,28 +22,24 @@ RESUMABLE_UPLOAD_URL_PATH = "/v1/resumable-upload-url"
 UPLOAD_PATHS = frozenset({UPLOAD_URL_PATH, RESUMABLE_UPLOAD_URL_PATH})
 
 
-def request_body() -> str | None:
-    """The body as text (Function URLs may base64-encode it)."""
-    try:
-        return router.current_event.decoded_body
-    except ValueError:  # binascii.Error / UnicodeDecodeError
-        raise InvalidInput("the request body is not valid base64", code="INVALID_JSON") from None
-
-
 def _uploads() -> Uploads:
     uploads: Uploads = router.context["runtime"].uploads
     return uploads
 
 
+def _body() -> dict[str, Any]:
+    return json_object(router.current_event.raw_event, router.context["max_body_bytes"])
+
+
 @router.post(UPLOAD_URL_PATH)
 def upload_url() -> dict[str, Any]:
-    url = _uploads().upload_url(router.context["caller"], request_body())
+    url = _uploads().upload_url(router.context["caller"], _body())
     return {"uploadUrl": url}
 
 
 @router.post(RESUMABLE_UPLOAD_URL_PATH)
 def resumable_upload_url() -> dict[str, Any]:
-    target = _uploads().resumable_upload_url(router.context["caller"], request_body())
+    target = _uploads().resumable_upload_url(router.context["caller"], _body())
     return {
         "uploadProtocol": target.protocol,
         "uploadUrl": target.upload_url,

@@ -9,9 +9,9 @@ derived from caller + key and written with a conditional put). The worker does t
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.destinations import checked_destination
 from wix_relay.domain.errors import FieldProblem, InvalidInput, NotFound, RelayError
@@ -42,7 +42,7 @@ class Imports:
         self._ports = ports  # built on the first valid request (boto3 is lazy)
         self.default_mode = default_mode
 
-    def submit(self, caller: Caller, body: str | None, idempotency_key: str | None) -> Job:
+    def submit(self, caller: Caller, body: Mapping[str, Any], idempotency_key: str | None) -> Job:
         """The job for this request: a new one (queued), or the first one for a retried key."""
         document = IMPORT_REQUEST.validate(body)
         bucket, key = str(document["bucket"]), str(document["key"])

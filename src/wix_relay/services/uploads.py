@@ -6,7 +6,8 @@ policy (the relay decides the folder) → one Wix call; a Wix error becomes the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import (
@@ -20,6 +21,9 @@ from wix_relay.domain.errors import (
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
 from wix_relay.observability import emit, logger
 
+RETRY_AFTER_S = 2
+"""`Retry-After` on a retryable Wix failure when Wix did not send one."""
+
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
     from wix_relay.integrations.wix import ResumableTarget, WixError, WixMediaClient
@@ -29,14 +33,14 @@ class Uploads:
     def __init__(self, wix: Callable[[], WixMediaClient]) -> None:
         self._wix = wix  # built on the first valid request
 
-    def upload_url(self, caller: Caller, body: str | None) -> str:
+    def upload_url(self, caller: Caller, body: Mapping[str, Any]) -> str:
         fields = _wix_fields(UPLOAD_URL, caller, body)
         with wix_errors_as_relay_errors():
             url = self._wix().generate_upload_url(fields)
         _issued("upload-url", fields)
         return url
 
-    def resumable_upload_url(self, caller: Caller, body: str | None) -> ResumableTarget:
+    def resumable_upload_url(self, caller: Caller, body: Mapping[str, Any]) -> ResumableTarget:
         fields = _wix_fields(RESUMABLE_UPLOAD_URL, caller, body)
         with wix_errors_as_relay_errors():
             target = self._wix().generate_resumable_upload_url(fields)
@@ -44,7 +48,7 @@ class Uploads:
         return target
 
 
-def _wix_fields(model: RequestModel, caller: Caller, body: str | None) -> dict[str, Any]:
+def _wix_fields(model: RequestModel, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
     """Parse, validate and authorize the request; return the Wix fields to send."""
     request = model.parse(body)
     file_path = caller.policy.authorize_destination(
@@ -80,25 +84,22 @@ def record_refused(reason: str) -> None:
     emit("UploadUrlRefused", reason=reason)
 
 
-class wix_errors_as_relay_errors:
+@contextmanager
+def wix_errors_as_relay_errors() -> Iterator[None]:
     """Turn a `WixError` into the RelayError the caller sees (the statuses in docs/api.md)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> None:
-        if exc is None:
-            return
+    try:
+        yield
+    except Exception as exc:
         from wix_relay.integrations.wix import WixError
 
         if isinstance(exc, WixError):
             raise relay_error_from_wix(exc) from None
+        raise
 
 
 def relay_error_from_wix(exc: WixError) -> RelayError:
     from wix_relay.integrations.wix import (
+        UploadHostNotAllowed,
         WixAuthError,
         WixRateLimited,
         WixTimeout,
@@ -123,12 +124,22 @@ def relay_error_from_wix(exc: WixError) -> RelayError:
         ]
         code = rules[0] if rules else (exc.code if exc.code.isupper() else "WIX_VALIDATION_ERROR")
         return InvalidInput(f"Wix refused the request ({code})", details, code=code)
+    # The retry budget is spent (WIX_API_RETRY_BUDGET_SECONDS): tell the caller when to try again.
+    retry_after = RETRY_AFTER_S if exc.retry_after_s is None else math.ceil(exc.retry_after_s)
     if isinstance(exc, WixRateLimited):
-        retry_after = None if exc.retry_after_s is None else math.ceil(exc.retry_after_s)
         return Throttled("Wix is throttling uploads; retry later", retry_after_s=retry_after)
     if isinstance(exc, WixTimeout):
-        return UpstreamTimeout("Wix did not answer in time")
+        return UpstreamTimeout("Wix did not answer in time", retry_after_s=retry_after)
+    if isinstance(exc, UploadHostNotAllowed):
+        logger.error(
+            "Wix answered an upload URL outside WIX_UPLOAD_HOSTS", extra={"reason": str(exc)}
+        )
+        return UpstreamFailed(
+            "the upload service answered an upload URL this relay does not hand out",
+            code="UPLOAD_URL_REFUSED",
+            retryable=False,
+        )
     if isinstance(exc, WixAuthError):
         logger.error("Wix refused the relay's credential", extra={"wix_status": exc.status})
         return UpstreamFailed("the upload service is unavailable")
-    return UpstreamFailed("Wix failed to answer; retry later")
+    return UpstreamFailed("Wix failed to answer; retry later", retry_after_s=retry_after)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from wix_relay.domain.errors import RelayError, Throttled, error_body
+from wix_relay.domain.errors import RelayError, error_body
 from wix_relay.web.cors import cors_headers, header
 
 JSON = "application/json"
@@ -22,8 +23,8 @@ def request_id(event: Mapping[str, Any]) -> str | None:
 
 def error_response(error: RelayError, request_id: str | None) -> Response[str]:
     headers: dict[str, str] = {}
-    if isinstance(error, Throttled) and error.retry_after_s is not None:
-        headers["Retry-After"] = str(int(error.retry_after_s))
+    if error.retry_after_s is not None:
+        headers["Retry-After"] = str(math.ceil(error.retry_after_s))
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="wix-media-relay"'
     return Response(
@@ -32,25 +33,6 @@ def error_response(error: RelayError, request_id: str | None) -> Response[str]:
         body=json.dumps(error_body(error, request_id)),
         headers=headers,
     )
-
-
-def event_response(error: RelayError, event: Mapping[str, Any]) -> dict[str, Any]:
-    """An error answered before the resolver runs (the body-size limit)."""
-    response = error_response(error, request_id(event))
-    return {
-        "statusCode": response.status_code,
-        "headers": {"Content-Type": JSON, **{k: str(v) for k, v in response.headers.items()}},
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
-
-
-def body_too_large(event: Mapping[str, Any], limit: int) -> bool:
-    """The raw body as delivered (base64 text included) against the limit."""
-    body = event.get("body")
-    if not body:
-        return False
-    return len(body) > limit or len(str(body).encode("utf-8")) > limit
 
 
 def finish(

@@ -147,10 +147,11 @@ def test_env_file_and_demo_page(probe_stack: RunningStack) -> None:
 
     page = requests.get(f"{probe_stack.demo_url}/", timeout=10)
     assert page.status_code == 200
-    assert '<script src="upload.js">' in page.text
+    assert '<script type="module" src="upload.js">' in page.text
     config_js = requests.get(f"{probe_stack.demo_url}/config.js", timeout=10).text
     assert json.dumps(probe_stack.relay_url) in config_js
-    assert json.dumps(DEV_API_KEY) in config_js
+    assert DEV_API_KEY not in config_js  # the page sends a dev JWT, as a real site would
+    assert '"token": "ey' in config_js
 
 
 def test_stop_releases_everything(tmp_path: Any) -> None:

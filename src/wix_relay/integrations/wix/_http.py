@@ -1,7 +1,8 @@
 """One HTTP call to Wix with timeouts, bounded retries and typed errors; upload bodies; host checks.
 
 Retries: 429, 5xx and network errors only, never other 4xx [doc]; exponential backoff with full
-jitter, `Retry-After` honoured (seconds or HTTP-date), all within `WixSettings.retry_budget_s`.
+jitter, `Retry-After` honoured (seconds or HTTP-date), all within `WixSettings.retry_budget_s` and
+at most `WixSettings.max_retries` times (the API's client gets the short budget: `for_api()`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class RetryPolicy:
     budget_s: float
     base_s: float = 0.25
     cap_s: float = 8.0
+    max_retries: int | None = None
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
@@ -297,7 +299,7 @@ class Http:
             # `from None`: requests' own messages quote the URL, and upload URLs hold a token.
             if final is not None and (stop := final(error)) is not None:
                 raise stop from None
-            if not (retry and error.retryable):
+            if not (retry and error.retryable) or attempt == self.retry.max_retries:
                 raise error from None
             try:
                 self.backoff(attempt, deadline, error)

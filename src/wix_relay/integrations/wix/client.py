@@ -129,7 +129,9 @@ class WixMediaClient:
         self._http = Http(
             self._session,
             settings,
-            retry=RetryPolicy(settings.retry_budget_s, backoff_base_s, backoff_cap_s),
+            retry=RetryPolicy(
+                settings.retry_budget_s, backoff_base_s, backoff_cap_s, settings.max_retries
+            ),
             sleep=sleep,
             secrets=self._secrets,
         )
@@ -169,7 +171,8 @@ class WixMediaClient:
 
     # --- upload URLs ------------------------------------------------------------------------
     def generate_upload_url(self, fields: Mapping[str, Any]) -> str:
-        """`POST /files/generate-upload-url` with Wix's field names → the upload URL [doc]."""
+        """`POST /files/generate-upload-url` with Wix's field names → the upload URL [doc];
+        `UploadHostNotAllowed` if it points outside `WixSettings.upload_hosts`."""
         body = _wix_fields(fields)
         answer = self._api(
             "generate-upload-url", "POST", f"{MEDIA}/files/generate-upload-url", json_body=body
@@ -177,6 +180,7 @@ class WixMediaClient:
         url = answer.get("uploadUrl")
         if not isinstance(url, str) or not url:
             raise WixProtocolError("Wix generate-upload-url answered without an uploadUrl")
+        check_upload_url(url, self.settings.upload_hosts)  # before anyone is handed the URL
         return url
 
     def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> ResumableTarget:
@@ -187,6 +191,7 @@ class WixMediaClient:
         url, token = answer.get("uploadUrl"), answer.get("uploadToken")
         if not isinstance(url, str) or not url or not isinstance(token, str) or not token:
             raise WixProtocolError(f"Wix {operation} answered without uploadUrl/uploadToken")
+        check_upload_url(url, self.settings.upload_hosts)
         return ResumableTarget(url, token, str(answer.get("uploadProtocol") or "TUS"))
 
     # --- uploads ----------------------------------------------------------------------------
