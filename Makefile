@@ -14,12 +14,13 @@ SAM_STAMP := $(SAM_VENV)/.installed
 NODE_DEPS := tests/tus_reference/node_modules/.installed
 SDK_DEPS  := tests/wix_sdk_oracle/node_modules/.installed
 BROWSER_DEPS := clients/browser/node_modules/.installed
+XDIST_WORKERS ?= auto
 
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test pytest lint emulator build validate deploy invoke bench soak openapi requirements clean
+.PHONY: help venv run test test-fast pytest lint emulator build validate deploy invoke bench soak openapi requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,7 +64,10 @@ run: $(STAMP) $(BROWSER_DEPS) ## start the whole local stack (relay API, Wix emu
 test: lint validate pytest ## lint, validate the template, run the whole test suite
 
 pytest: $(STAMP) $(NODE_DEPS) $(SDK_DEPS) $(BROWSER_DEPS)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+
+test-fast: $(STAMP) $(NODE_DEPS) ## unit + integration tests without the slow (1 GiB) ones, in parallel
+	$(PY) -m pytest tests/unit tests/integration -m "not slow" -n $(XDIST_WORKERS) $(PYTEST_ARGS)
 
 # --- the rest -------------------------------------------------------------------------------
 lint: $(STAMP) ## ruff + mypy --strict on src/

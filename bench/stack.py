@@ -136,7 +136,6 @@ class Stack:
                 "RELAY_JOBS_TABLE": JOBS_TABLE,
                 "RELAY_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
                 "RELAY_QUEUE_URL": self.queue_url,
-                "RELAY_INBOX_BUCKET": BUCKET,
                 "RELAY_FOLDER_ROOT": FOLDER,
                 "RELAY_READY_WAIT_SECONDS": "0",
                 "BENCH_API_KEY": API_KEY,

@@ -2,7 +2,7 @@
 function's configuration), the handler imported once (cold start), then invocations.
 
     python -m local_stack.function api    --listen-fd N --ready-fd R --lifeline-fd L
-    python -m local_stack.function worker --ready-fd R --lifeline-fd L [--wait-time S]
+    python -m local_stack.function worker --queue-url Q --ready-fd R --lifeline-fd L [--wait-time S]
 
 `api` serves the inherited listening socket through the local gateway; `worker` runs the SQS
 loop. The process exits when the parent's lifeline pipe closes (the stack stopped or died).
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-fd", type=int, required=True)
     parser.add_argument("--lifeline-fd", type=int, required=True)
     parser.add_argument("--wait-time", type=int, default=20)
+    parser.add_argument("--queue-url", help="the queue the worker polls (event source mapping)")
     args = parser.parse_args(argv)
     spec = FUNCTIONS[args.function]
     exit_when_parent_goes(args.lifeline_fd)
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = WorkerLoop(
             handler,
             sqs=sqs,
-            queue_url=os.environ["RELAY_QUEUE_URL"],
+            queue_url=args.queue_url,
             wait_time_s=args.wait_time,
             batch_size=SQS_BATCH_SIZE,
             batching_window_s=SQS_BATCHING_WINDOW_S,

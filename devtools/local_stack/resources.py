@@ -46,12 +46,7 @@ GLOBAL_VARIABLES = (
     "WIX_UPLOAD_HOSTS",
     "WIX_CREDENTIALS_SECRET_ID",
     "RELAY_JOBS_TABLE",
-    "RELAY_QUEUE_URL",
-    "RELAY_INBOX_BUCKET",
-    "RELAY_UPLOAD_THRESHOLD_BYTES",
     "RELAY_DEFAULT_MODE",
-    "RELAY_FOLDER_ROOT",
-    "RELAY_ROUTES",
 )
 """Globals.Function.Environment: every function gets these."""
 PARAMETER_DEFAULTS = {
@@ -90,7 +85,7 @@ API_FUNCTION = FunctionSpec(
     "wix_relay.handlers.api.handler",
     512,
     29,
-    ("RELAY_CALLERS_SECRET_ID", "RELAY_CORS_ORIGINS"),
+    ("RELAY_CALLERS_SECRET_ID", "RELAY_CORS_ORIGINS", "RELAY_QUEUE_URL"),
     {
         "WIX_CONNECT_TIMEOUT_SECONDS": "3.05",
         "WIX_READ_TIMEOUT_SECONDS": "10",
@@ -103,6 +98,13 @@ WORKER_FUNCTION = FunctionSpec(
     "wix_relay.handlers.worker.handler",
     1024,
     900,
-    ("RELAY_IDEMPOTENCY_TABLE", "RELAY_WORKER_CONCURRENCY", "RELAY_MAX_RECEIVE_COUNT"),
+    (
+        "RELAY_IDEMPOTENCY_TABLE",
+        "RELAY_WORKER_CONCURRENCY",
+        "RELAY_MAX_RECEIVE_COUNT",
+        "RELAY_UPLOAD_THRESHOLD_BYTES",
+        "RELAY_FOLDER_ROOT",
+        "RELAY_ROUTES",
+    ),
 )
 FUNCTIONS = {spec.key: spec for spec in (API_FUNCTION, WORKER_FUNCTION)}

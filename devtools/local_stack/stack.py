@@ -207,7 +207,6 @@ def function_environment(
         "WIX_CREDENTIALS_SECRET_ID": deployed.wix_secret_id,
         "RELAY_JOBS_TABLE": deployed.jobs_table,
         "RELAY_QUEUE_URL": deployed.queue_url,
-        "RELAY_INBOX_BUCKET": deployed.inbox_bucket,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
         "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
         "RELAY_CORS_ORIGINS": ",".join(origins),
@@ -281,9 +280,12 @@ def _start_function(
     *,
     handler: str | None,
     listen: socket.socket | None,
+    queue_url: str,
     log_dir: Path | None,
 ) -> ChildProcess:
     args = [spec.key]
+    if spec is r.WORKER_FUNCTION:  # what the SQS event source mapping knows, not the function
+        args += ["--queue-url", queue_url]
     fds: tuple[int, ...] = ()
     if listen is not None:
         args += ["--listen-fd", str(listen.fileno())]
@@ -424,6 +426,7 @@ def start_stack(config: StackConfig) -> RunningStack:
                 process_environment(spec, env[spec.key]),
                 handler=config.handlers.get(spec.key),
                 listen=listen if spec is r.API_FUNCTION else None,
+                queue_url=deployed.queue_url,
                 log_dir=config.log_dir,
             )
             for spec in r.FUNCTIONS.values()

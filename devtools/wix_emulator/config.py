@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 MIB = 1024 * 1024
 
-# [guess] Wix's per-type limits, from a second-hand copy of its help article (wix-media-api.md,
+# [guess] Wix's per-type limits, from a second-hand copy of its help article (docs/wix-facts.md,
 # "File types and sizes"). "MB" is read as MiB. Keys are media categories (see mediatypes.py);
 # "gif" and "svg" are the two per-format exceptions. Override with WIX_EMULATOR_SIZE_LIMITS
 # (a JSON object of category -> bytes).

@@ -1,7 +1,7 @@
 """File types: extension and MIME tables, content sniffing, Wix media categories and size limits.
 
 All [guess] unless noted: Wix publishes a list of supported formats in a help article (second-hand
-copy in wix-media-api.md, "File types and sizes"); the exact MIME handling is not documented.
+copy in docs/wix-facts.md, "File types and sizes"); the exact MIME handling is not documented.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Request-body validation with Wix's field limits and its validationError shape.
 
-Limits are from wix-media-api.md's table and the SDK typings it names [doc]; where the REST
+Limits are from docs/wix-facts.md's table and the SDK typings it names [doc]; where the REST
 reference and the typings differ the typings win, with the REST value one config switch away.
 """
 

@@ -1,6 +1,6 @@
 """File Ready / File Failed events, signed and delivered as Wix delivers them to an app.
 
-Envelope [doc: wix-media-api.md "Events", checked by @wix/sdk's `webhooks.process`]: the whole
+Envelope [doc: docs/wix-facts.md "Events", checked by @wix/sdk's `webhooks.process`]: the whole
 POST body is one RS256 JWT; its claim `data` is a JSON string of
 `{eventType, instanceId, data: <JSON string>, identity: <JSON string>, accountInfo}`, whose `data`
 is the domain event `{id, entityFqdn, slug, entityId, eventTime, triggeredByAnonymizeRequest,

@@ -85,7 +85,6 @@ class AwsSettings:
     jobs_table: str | None = None
     idempotency_table: str | None = None
     queue_url: str | None = None
-    inbox_bucket: str | None = None
     endpoint_url: str | None = None
     """Only set in local mode (moto server); botocore also honours AWS_ENDPOINT_URL itself."""
     region: str = "us-east-1"
@@ -127,9 +126,19 @@ class CallbackSettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    """Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL (the logger is
+    created before any Settings); these are the rest."""
+
+    metrics_namespace: str = "WixMediaRelay"
+    tracing: bool = False
+    """The Powertools Tracer: in Lambda, unless POWERTOOLS_TRACE_DISABLED is true."""
+
+
+@dataclass(frozen=True)
 class Settings:
-    service_name: str = "wix-media-relay"
     secrets_ttl_s: int = 300
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     wix: WixSettings = field(default_factory=WixSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     transfer: TransferSettings = field(default_factory=TransferSettings)
@@ -141,8 +150,12 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Reader(os.environ if environ is None else environ)
         settings = cls(
-            service_name=env.text("POWERTOOLS_SERVICE_NAME", "wix-media-relay"),
             secrets_ttl_s=env.integer("RELAY_SECRETS_TTL_SECONDS", 300, minimum=0),
+            observability=ObservabilitySettings(
+                metrics_namespace=env.text("POWERTOOLS_METRICS_NAMESPACE", "WixMediaRelay"),
+                tracing=env.optional("AWS_LAMBDA_FUNCTION_NAME") is not None
+                and env.text("POWERTOOLS_TRACE_DISABLED", "").lower() not in {"1", "true"},
+            ),
             wix=WixSettings(
                 api_base_url=env.url("WIX_API_BASE_URL", DEFAULT_WIX_API_BASE_URL),
                 upload_hosts=env.csv("WIX_UPLOAD_HOSTS", DEFAULT_WIX_UPLOAD_HOSTS),
@@ -180,7 +193,6 @@ class Settings:
                 jobs_table=env.optional("RELAY_JOBS_TABLE"),
                 idempotency_table=env.optional("RELAY_IDEMPOTENCY_TABLE"),
                 queue_url=env.optional("RELAY_QUEUE_URL"),
-                inbox_bucket=env.optional("RELAY_INBOX_BUCKET"),
                 endpoint_url=env.optional("AWS_ENDPOINT_URL"),
                 region=env.optional("AWS_REGION")
                 or env.optional("AWS_DEFAULT_REGION")

@@ -45,8 +45,13 @@ def resources_of_type(cfn: Mapping[str, Any], kind: str) -> dict[str, dict[str, 
     return {name: r for name, r in cfn["Resources"].items() if r["Type"] == kind}
 
 
+PSEUDO_PARAMETERS = {"AWS::Partition": "aws"}
+"""What CloudFormation fills in; a variant may override them (e.g. another partition)."""
+
+
 def parameter_values(cfn: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     values = {name: str(p["Default"]) for name, p in cfn["Parameters"].items() if "Default" in p}
+    values.update(PSEUDO_PARAMETERS)
     values.update(overrides)
     return values
 
@@ -97,7 +102,8 @@ def resolve_variant(cfn: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     out = copy.deepcopy(dict(cfn))
     out.pop("Conditions", None)
     for name, value in overrides.items():  # so linters resolve Refs to the variant's values
-        out["Parameters"][name]["Default"] = value
+        if name not in PSEUDO_PARAMETERS:
+            out["Parameters"][name]["Default"] = value
     for section in ("Resources", "Outputs"):
         kept = {}
         for name, item in out.get(section, {}).items():

@@ -116,28 +116,34 @@ def test_environment_variables_are_the_ones_config_reads(resources: dict[str, An
         assert not unknown, f"{name} sets variables config.py never reads: {unknown}"
 
 
+# The Settings fields each function's code path reads (runtime.py, services/, handlers/).
+WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
+
+
 @pytest.mark.parametrize(
-    ("name", "required"),
+    ("name", "reads"),
     [
         (
             "ApiFunction",
-            {
-                "WIX_CREDENTIALS_SECRET_ID",
+            WIX
+            | {
+                "WIX_CONNECT_TIMEOUT_SECONDS",  # the API's tighter Wix budget
+                "WIX_READ_TIMEOUT_SECONDS",
+                "WIX_API_RETRY_BUDGET_SECONDS",
                 "RELAY_CALLERS_SECRET_ID",
-                "RELAY_JOBS_TABLE",
-                "RELAY_QUEUE_URL",
                 "RELAY_CORS_ORIGINS",
-                "WIX_API_BASE_URL",
-                "WIX_UPLOAD_HOSTS",
+                "RELAY_JOBS_TABLE",  # imports: the job, keyed by Idempotency-Key
+                "RELAY_QUEUE_URL",  # imports: enqueued for the worker
+                "RELAY_DEFAULT_MODE",  # imports: a job without "mode"
             },
         ),
         (
             "WorkerFunction",
-            {
-                "WIX_CREDENTIALS_SECRET_ID",
+            WIX
+            | {
                 "RELAY_JOBS_TABLE",
                 "RELAY_IDEMPOTENCY_TABLE",
-                "RELAY_INBOX_BUCKET",
+                "RELAY_DEFAULT_MODE",
                 "RELAY_UPLOAD_THRESHOLD_BYTES",
                 "RELAY_FOLDER_ROOT",
                 "RELAY_ROUTES",
@@ -147,11 +153,11 @@ def test_environment_variables_are_the_ones_config_reads(resources: dict[str, An
         ),
     ],
 )
-def test_each_function_gets_its_configuration(
-    resources: dict[str, Any], name: str, required: set[str]
+def test_each_function_gets_only_the_configuration_it_reads(
+    resources: dict[str, Any], name: str, reads: set[str]
 ) -> None:
-    variables = props(resources, name)["Environment"]["Variables"]
-    assert required <= set(variables), required - set(variables)
+    variables = set(props(resources, name)["Environment"]["Variables"]) - POWERTOOLS_VARIABLES
+    assert variables == reads, (variables - reads, reads - variables)
 
 
 def test_worker_knows_the_queue_settings_it_depends_on(resources: dict[str, Any]) -> None:

@@ -69,8 +69,8 @@ def test_created_bucket_variant(cfn: dict[str, Any]) -> None:
     assert {"InboxBucket", "InboxBucketPolicy", "WixCredentialsSecret", "CallersSecret"} <= set(
         resources
     )
-    worker_env = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
-    assert worker_env["RELAY_INBOX_BUCKET"] == {"Ref": "InboxBucket"}
+    statements = {s["Sid"]: s for s in policy_statements(resources["WorkerFunctionRole"])}
+    assert statements["ReadInbox"]["Resource"]["Fn::Sub"][1] == {"Bucket": {"Ref": "InboxBucket"}}
     assert resources["WorkerFunction"]["Properties"]["ReservedConcurrentExecutions"] == {
         "Ref": "WorkerConcurrency"
     }
@@ -87,7 +87,6 @@ def test_existing_bucket_variant_never_touches_a_bucket_it_does_not_own(cfn: dic
     )
     existing = {"Ref": "ExistingInboxBucketName"}
     env = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["RELAY_INBOX_BUCKET"] == existing
     assert env["WIX_CREDENTIALS_SECRET_ID"] == {"Ref": "WixCredentialsSecretArn"}
     (queue_statement,) = resources["EventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
     source_arn = queue_statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"]
@@ -101,29 +100,41 @@ def test_existing_bucket_variant_never_touches_a_bucket_it_does_not_own(cfn: dic
     ]
 
 
-def test_import_sources_become_object_arns_for_both_functions(cfn: dict[str, Any]) -> None:
-    resources = variant(cfn, "existing-bucket+jwt+imports+unreserved")["Resources"]
-    for role, sid in [
+def computed_arns(resource: dict[str, Any], sources: str, partition: str) -> list[str]:
+    """What CloudFormation computes for a Split(Sub(..., Joined=Join(...))) resource list."""
+    separator, (template, variables) = (
+        resource["Fn::Split"][0],
+        resource["Fn::Split"][1]["Fn::Sub"],
+    )
+    delimiter, _ = variables["Joined"]["Fn::Join"]
+    joined = delimiter.join(sources.split(","))
+    return (
+        template.replace("${AWS::Partition}", partition)
+        .replace("${Joined}", joined)
+        .split(separator)
+    )
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_import_sources_become_arns_of_the_stacks_partition(
+    cfn: dict[str, Any], partition: str
+) -> None:
+    parameters = VARIANTS["existing-bucket+jwt+imports+unreserved"]
+    template = resolve_variant(cfn, {**parameters, "AWS::Partition": partition})
+    resources = template["Resources"]
+    sources = parameters["ImportSources"]  # "partner-drop,shared-media/acme"
+    for role, objects in [
         ("ApiFunctionRole", "HeadImportSources"),
         ("WorkerFunctionRole", "ReadImportSources"),
     ]:
         statements = {s["Sid"]: s for s in policy_statements(resources[role])}
-        resource = statements[sid]["Resource"]
-        # What CloudFormation computes from ImportSources="partner-drop,shared-media/acme":
-        separator, (template, variables) = (
-            resource["Fn::Split"][0],
-            resource["Fn::Split"][1]["Fn::Sub"],
-        )
-        delimiter, _ = variables["Joined"]["Fn::Join"]
-        joined = delimiter.join(
-            VARIANTS["existing-bucket+jwt+imports+unreserved"]["ImportSources"].split(",")
-        )
-        arns = (
-            template.replace("${AWS::Partition}", "aws")
-            .replace("${Joined}", joined)
-            .split(separator)
-        )
-        assert arns == ["arn:aws:s3:::partner-drop/*", "arn:aws:s3:::shared-media/acme/*"]
+        assert computed_arns(statements[objects]["Resource"], sources, partition) == [
+            f"arn:{partition}:s3:::partner-drop/*",
+            f"arn:{partition}:s3:::shared-media/acme/*",
+        ]
+        listed = computed_arns(statements["ListImportSources"]["Resource"], sources, partition)
+        assert listed[0] == f"arn:{partition}:s3:::partner-drop"
+        assert all(arn.startswith(f"arn:{partition}:s3:::") for arn in listed), listed
 
 
 @pytest.mark.parametrize(("name", "jwt"), [("defaults", False), ("created-bucket+jwt", True)])

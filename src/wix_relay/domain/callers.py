@@ -342,9 +342,6 @@ class Caller:
     """What a queued callback names to find `callback` again (`CallerRegistry.callback_for`):
     the API key's id, or `issuer:<issuer>` for a JWT caller; None without a callback."""
 
-    def allows_import(self, bucket: str, key: str) -> bool:
-        return self.policy.allows_import(bucket, key)
-
 
 @dataclass(frozen=True)
 class JwtIssuer:

@@ -25,7 +25,7 @@ from wix_relay.domain.callers import folder_within, normalize_folder
 from wix_relay.domain.errors import FieldProblem, InvalidInput
 from wix_relay.domain.jobs import Destination, ModeName
 
-# Wix limits for generate-upload-url / import [doc: wix-media-api.md "Generate File Upload URL"].
+# Wix limits for generate-upload-url / import [doc: docs/wix-facts.md "Upload URLs"].
 FILE_PATH_MAX = 100
 FILE_NAME_MAX = 200  # REST reference; newer typings allow more, the stricter one wins
 LABELS_MAX = 50

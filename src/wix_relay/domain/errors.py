@@ -1,7 +1,7 @@
 """Errors the relay reports to its callers.
 
 Each error has an HTTP status and a stable machine-readable `code`; the API renders them as
-`{"error": {"code", "message", "details"?, "requestId"}}` (PRODUCT.md). Messages are written for
+`{"error": {"code", "message", "details"?, "requestId"}}` (docs/api.md). Messages are written for
 the caller: they name the offending field and never contain a credential.
 """
 
@@ -99,7 +99,7 @@ class UpstreamTimeout(RelayError):
 
 
 def error_body(error: RelayError, request_id: str | None) -> dict[str, Any]:
-    """The PRODUCT.md envelope: `{"error": {"code", "message", "details"?, "requestId"}}`."""
+    """The docs/api.md envelope: `{"error": {"code", "message", "details"?, "requestId"}}`."""
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = [problem.as_dict() for problem in error.details]

@@ -208,9 +208,6 @@ class Job:
     def start(self, now: str | None = None) -> Job:
         return self._to("running", now, attempts=self.attempts + 1)
 
-    def with_source(self, source: ObjectRef, destination: Destination) -> Job:
-        return replace(self, source=source, destination=destination)
-
     def uploaded(self, file: WixFileRef, now: str | None = None) -> Job:
         return self._to("uploaded", now, file=file, error=None)
 

@@ -23,7 +23,7 @@ OCTET_STREAM = "application/octet-stream"
 # Content-Types that say nothing: S3's default for uploads without one, and the generic one.
 _UNINFORMATIVE_TYPES = frozenset({"", "binary/octet-stream", OCTET_STREAM})
 # Wix refuses the declared type with these rules; the documented fallback is octet-stream with
-# the extension in `filename` so Wix sniffs the type [doc: wix-media-api.md "Upload API"].
+# the extension in `filename` so Wix sniffs the type [doc: docs/wix-facts.md "the single PUT"].
 # [guess] the last three: other spellings of the same refusal (as in the Wix client).
 MIME_REFUSAL_RULES = frozenset(
     {

@@ -1,7 +1,7 @@
 """The upload-URL request model: one declarative field table drives both validation and the JSON
 Schema published in the OpenAPI document (no pydantic: it costs cold start).
 
-Limits are Wix's own (wix-media-api.md, "Generate File Upload URL" [doc]) so a bad request is
+Limits are Wix's own (docs/wix-facts.md, "Upload URLs" [doc]) so a bad request is
 refused here, before Wix is called:
 
 - `fileName` ≤ 200: the REST reference says 200; newer SDK typings allow 1000 but Wix truncates to

@@ -2,7 +2,7 @@
 
 Wix POSTs one RS256 JWT as the whole body (the signature check is
 `wix_relay.integrations.wix.events`). Its claims hold JSON strings inside JSON strings
-(/work/shared/wix-media-api.md §Events, [doc][code]; the official parser is `@wix/sdk`'s
+(docs/wix-facts.md "Events", [doc][code]; the official parser is `@wix/sdk`'s
 `webhooks.process`, which reads the same layers):
 
     claims        {"data": "<json>", ...}

@@ -3,7 +3,7 @@
 handler(event, context): CORS preflight first, then Powertools' `APIGatewayHttpResolver` with one
 global middleware that authenticates every route except `/v1/health` and `/v1/openapi.json` and
 puts the caller in `app.context["caller"]`. Routes read their body through `web/request_body.py`.
-Every error, including 404/405, is the PRODUCT.md envelope with the API request id
+Every error, including 404/405, is the docs/api.md envelope with the API request id
 (`web/responses.py`; CORS in `web/cors.py`, the OpenAPI document in `web/openapi.py`).
 
 Cold start: only the resolver, the observability module and pure-Python domain modules load at
@@ -163,7 +163,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 # --- entry point ------------------------------------------------------------------------------
 
 
-@instrumented(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@instrumented(SETTINGS.observability, correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     runtime = RUNTIME
     api = runtime.settings.api

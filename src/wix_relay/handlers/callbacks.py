@@ -65,6 +65,6 @@ def default_consumer() -> CallbackConsumer:
     return _consumer
 
 
-@instrumented()
+@instrumented(SETTINGS.observability)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return default_consumer().handle(event, context)

@@ -106,6 +106,6 @@ def default_worker() -> Worker:
     return _worker
 
 
-@instrumented()
+@instrumented(SETTINGS.observability)
 def handler(event: dict[str, Any], context: Any) -> Any:
     return default_worker().handle(event, context)

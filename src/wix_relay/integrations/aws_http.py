@@ -2,7 +2,7 @@
 
 Why not boto3 here: the API function's first request needs exactly one AWS call (the Wix
 credential), and `import boto3` + creating a client costs ~0.4-0.6 s of cold start
-(shared/tooling-facts.md §1) — more than the rest of the request. The signing below is the
+(docs/benchmarks.md, cold start) — more than the rest of the request. The signing below is the
 documented AWS Signature Version 4 algorithm; tests/unit/test_aws_http.py checks it against
 botocore's own `SigV4Auth` byte for byte, and the integration tests read real secrets from moto.
 

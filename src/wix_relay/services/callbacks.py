@@ -35,7 +35,7 @@ from wix_relay.domain.callbacks import (
     sign,
 )
 from wix_relay.integrations.callback_delivery import CallbackRefused, DeliveryFailed
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import emit, logger
 
 DeliveryOutcome = Literal["delivered", "dead-lettered", "dropped"]
 
@@ -124,7 +124,7 @@ def deliver_callback_message(
             else backoff_delay(receive_count, settings.backoff_base_s, settings.backoff_max_s)
         )
         queue.retry_later(receipt_handle, delay)
-        metrics.add_metric(name="CallbackAttemptFailed", unit=MetricUnit.Count, value=1)
+        emit("CallbackAttemptFailed")
         logger.warning(
             "callback attempt failed; dead-lettered by the queue"
             if last
@@ -132,14 +132,14 @@ def deliver_callback_message(
             extra={**context, "reason": str(exc), "status": exc.status, "retry_in_s": delay},
         )
         raise CallbackRetry(str(exc)) from None
-    metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
+    emit("CallbackDelivered")
     logger.info("callback delivered", extra={**context, "status": status})
     return "delivered"
 
 
 def _give_up(queue: Queue, body: str, reason: str, context: Mapping[str, Any]) -> DeliveryOutcome:
     dead_lettered = queue.dead_letter(body)
-    metrics.add_metric(name="CallbackUndeliverable", unit=MetricUnit.Count, value=1)
+    emit("CallbackUndeliverable")
     logger.error(
         "callback undeliverable; " + ("dead-lettered" if dead_lettered else "dropped"),
         extra={**context, "reason": reason},

@@ -18,7 +18,7 @@ from wix_relay.domain.errors import FieldProblem, InvalidInput, NotFound, RelayE
 from wix_relay.domain.import_requests import IMPORT_REQUEST
 from wix_relay.domain.jobs import Destination, Job, JobError, ModeName, ObjectRef, import_job_id
 from wix_relay.domain.transfer import detect_mime
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import emit, logger
 
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
@@ -91,7 +91,7 @@ class Imports:
         job, created = ports.jobs.create(replace(job, extra=callback) if callback else job)
         if created:
             _enqueue(job, ports)
-            metrics.add_metric(name="ImportQueued", unit=MetricUnit.Count, value=1)
+            emit("ImportQueued")
             logger.info("import queued", extra={"job_id": job.id, "s3_key": key, "mode": mode})
         return job
 

@@ -15,7 +15,7 @@ owner item `file#<file id>`. An event the relay cannot place is acknowledged (20
 counted (`WixEventUnmatched`) — its state stays stored, so a later report or worker write finds
 it (`settle`). No Wix call on this path.
 
-Metrics: `WixEventAccepted{outcome}`, `ReadinessTransition{kind,status}`.
+Metrics: `WixEventAccepted{reason=<outcome>}`, `ReadinessTransition{reason=<kind>.<status>}`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from wix_relay.domain.readiness import (
     subject_of,
 )
 from wix_relay.domain.wix_events import FileFailed, FileReady, WixEvent
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import emit, logger
 from wix_relay.services.uploads import wix_errors_as_relay_errors
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class Readiness:
             raise EventEndpointNotConfigured("Wix events are not configured on this relay")
         event = verifier.event(raw_body)
         outcome = self._accept(event)
-        _count("WixEventAccepted", outcome=outcome)
+        emit("WixEventAccepted", reason=outcome)
         logger.info(
             "wix event",
             extra={"event_id": event.id, "event_type": event.event_type, "outcome": outcome},
@@ -263,7 +263,7 @@ class Readiness:
         return False
 
     def _moved(self, kind: str, subject_id: str, status: str) -> None:
-        _count("ReadinessTransition", kind=kind, status=status)
+        emit("ReadinessTransition", reason=f"{kind}.{status}")
         logger.info("readiness", extra={"subject_id": subject_id, "kind": kind, "status": status})
 
     def _queue_callback(
@@ -430,17 +430,3 @@ def _delays() -> Any:
 
 def _opt(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _count(name: str, **dimensions: str) -> None:
-    from aws_lambda_powertools.metrics import single_metric
-
-    with single_metric(
-        name=name,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        for key, value in dimensions.items():
-            metric.add_dimension(name=key, value=value)

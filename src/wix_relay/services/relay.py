@@ -7,7 +7,6 @@ for an import), the exactly-once guard, and every outcome recorded as a log line
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,13 +26,12 @@ from wix_relay.domain.transfer import (
     run_job,
 )
 from wix_relay.integrations.idempotency import InProgress
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import MetricUnit, emit, logger
 
 if TYPE_CHECKING:
     from wix_relay.integrations.job_store import JobStore
 
 Result = dict[str, Any]
-_metrics_lock = threading.Lock()
 
 
 class DuplicateInProgress(Exception):
@@ -99,7 +97,7 @@ class Relay:
             raise DuplicateInProgress(str(exc)) from None
         if result.get("duplicate"):
             logger.info("duplicate delivery skipped", extra={"job_id": result.get("jobId")})
-            count("DuplicateEventSkipped")
+            emit("DuplicateEventSkipped")
         return result
 
     def _relay_object(self, ref: ObjectRef, last_attempt: bool) -> Result:
@@ -127,7 +125,7 @@ class Relay:
                 "relay failed; will be retried" if not last_attempt else "relay failed for good",
                 extra={"reason": retry.error.code, "detail": retry.error.message},
             )
-            count("RelayFailed", reason=retry.error.code)
+            emit("RelayFailed", reason=retry.error.code)
             raise
         record(outcome)
         return {"jobId": outcome.job.id, "status": outcome.job.status}
@@ -138,13 +136,13 @@ def record(outcome: Outcome) -> None:
     job = outcome.job
     if outcome.skipped:
         logger.info("job already finished; nothing sent", extra={"status": job.status})
-        count("DuplicateEventSkipped")
+        emit("DuplicateEventSkipped")
     elif job.status == "failed" and job.error is not None:
         logger.warning(
             "relay failed permanently",
             extra={"reason": job.error.code, "detail": job.error.message},
         )
-        count("RelayFailed", reason=job.error.code)
+        emit("RelayFailed", reason=job.error.code)
     else:
         extra: dict[str, Any] = {"status": job.status, "mode": job.mode, "bytes": outcome.bytes}
         if job.file is not None:
@@ -152,20 +150,5 @@ def record(outcome: Outcome) -> None:
         if outcome.ready_problem:
             extra["ready_problem"] = outcome.ready_problem
         logger.info("object relayed", extra=extra)
-        count("ObjectRelayed")
-        count("BytesRelayed", outcome.bytes, MetricUnit.Bytes)
-
-
-def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dims: str) -> None:
-    """Thread-safe metrics; a dimensioned metric is its own EMF blob (dims stay per metric)."""
-    with _metrics_lock:
-        if not dims:
-            metrics.add_metric(name=name, unit=unit, value=value)
-            return
-        from aws_lambda_powertools.metrics import single_metric
-
-        with single_metric(
-            name=name, unit=unit, value=value, namespace=metrics.namespace
-        ) as metric:
-            for key, dim in dims.items():
-                metric.add_dimension(name=key, value=dim)
+        emit("ObjectRelayed")
+        emit("BytesRelayed", outcome.bytes, MetricUnit.Bytes)

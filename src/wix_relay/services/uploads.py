@@ -1,6 +1,6 @@
 """Upload URLs for browsers and partners: validate the body against Wix's limits → the caller's
 policy (the relay decides the folder) → one Wix call; a Wix error becomes the relay's error
-(PRODUCT.md statuses). Metrics: `UploadUrlIssued`, `UploadUrlRefused{reason}`.
+(the statuses in docs/api.md). Metrics: `UploadUrlIssued`, `UploadUrlRefused{reason}`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from wix_relay.domain.errors import (
 )
 from wix_relay.domain.readiness import UploadKind, UploadRecord, external_info
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
-from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.observability import emit, logger
 
 RETRY_AFTER_S = 2
 """`Retry-After` on a retryable Wix failure when Wix did not send one."""
@@ -128,7 +128,7 @@ def _wix_fields(model: RequestModel, caller: Caller, body: Mapping[str, Any]) ->
 
 
 def _issued(operation: str, fields: dict[str, Any]) -> None:
-    metrics.add_metric(name="UploadUrlIssued", unit=MetricUnit.Count, value=1)
+    emit("UploadUrlIssued")
     logger.info(
         "upload URL issued",
         extra={
@@ -142,22 +142,12 @@ def _issued(operation: str, fields: dict[str, Any]) -> None:
 
 
 def record_refused(reason: str) -> None:
-    """`UploadUrlRefused` with a `reason` dimension, emitted at once (its own EMF blob)."""
-    from aws_lambda_powertools.metrics import single_metric
-
-    with single_metric(
-        name="UploadUrlRefused",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        metric.add_dimension(name="reason", value=reason)
+    emit("UploadUrlRefused", reason=reason)
 
 
 @contextmanager
 def wix_errors_as_relay_errors() -> Iterator[None]:
-    """Turn a `WixError` into the RelayError the caller sees (PRODUCT.md statuses)."""
+    """Turn a `WixError` into the RelayError the caller sees (the statuses in docs/api.md)."""
     try:
         yield
     except Exception as exc:

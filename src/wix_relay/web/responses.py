@@ -1,4 +1,4 @@
-"""HTTP responses: the PRODUCT.md error envelope, the request id, the headers every answer gets."""
+"""HTTP responses: the docs/api.md error envelope, the request id, the headers every answer gets."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_api_function_sees_its_lambda_configuration_only(probe_stack: RunningSta
     from wix_relay.config import Settings
 
     settings = Settings.from_env(environ)
-    assert settings.aws.inbox_bucket == resources.DEFAULT_INBOX_BUCKET
+    assert settings.aws.jobs_table == probe_stack.deployed.jobs_table
 
 
 def test_inbox_object_reaches_the_worker_as_a_lambda_sqs_event(probe_stack: RunningStack) -> None:

@@ -1,7 +1,7 @@
 """Wix events: RS256 verification of the raw body and decoding of the JSON-string layers.
 
 Tokens are signed here with a fresh RSA key (tests/fixtures/callbacks.py), shaped as
-/work/shared/wix-media-api.md §Events describes them."""
+docs/wix-facts.md "Events" describes them."""
 
 from __future__ import annotations
 
