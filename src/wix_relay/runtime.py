@@ -255,7 +255,6 @@ class Runtime:
         return ReadinessPorts(
             uploads=self.upload_store,
             events=self.event_store,
-            jobs=self.jobs,
             callbacks=self.callback_queue,
             callback_target=callback_target,
         )

@@ -7,6 +7,8 @@ Key prefixes keep the item kinds apart: jobs `imp-…`/`s3-…`, upload records 
 - `create` puts a new record (`attribute_not_exists(id)`).
 - `replace(new, expected)` writes only while the stored record still has `expected`'s status and
   `updatedAt` — the one conditional write every transition goes through (exactly once).
+- `replace_job(new, expected)` is the same conditional write for a job moving `uploaded →
+  ready | failed` (the worker's own writes are `integrations/job_store.py`'s).
 - `claim_owner` writes `file#<id>` only if no other upload or job owns the file yet.
 """
 
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wix_relay.domain.jobs import Job
 from wix_relay.domain.readiness import FILE_OWNER_PREFIX, FileOwner, UploadRecord
 from wix_relay.integrations.aws_clients import aws_client
 from wix_relay.integrations.job_store import _decode, _encode
@@ -60,6 +63,19 @@ class UploadStore:
         """Write `record` only if the stored one is still `expected` (status and updatedAt)."""
         return self._put(
             record.to_item(),
+            "#status = :status AND updatedAt = :updated",
+            {":status": expected.status, ":updated": expected.updated_at},
+        )
+
+    # --- jobs: the readiness transition only (the worker's writes are integrations/job_store) --
+    def get_job(self, job_id: str) -> Job | None:
+        item = self._get(job_id)
+        return None if item is None or "source" not in item else Job.from_item(item)
+
+    def replace_job(self, job: Job, expected: Job) -> bool:
+        """Write `job` only if the stored job still has `expected`'s status and updatedAt."""
+        return self._put(
+            job.to_item(),
             "#status = :status AND updatedAt = :updated",
             {":status": expected.status, ":updated": expected.updated_at},
         )

@@ -23,10 +23,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import InvalidInput, NotFound, RelayError
-from wix_relay.domain.jobs import Job, JobError, WixFileRef
+from wix_relay.domain.jobs import JobError, WixFileRef
 from wix_relay.domain.readiness import (
     FileOwner,
     Outcome,
@@ -57,14 +57,6 @@ TRANSITION_ATTEMPTS = 4
 ROOT_FOLDER_IDS = frozenset({"media-root", "visitor-uploads-root", "trash-root"})
 
 
-class JobRepository(Protocol):
-    def get(self, job_id: str) -> Job | None: ...
-
-    def claim(self, job: Job, expected: Job | None) -> bool:
-        """Write `job` only if the stored record is still `expected`."""
-        ...
-
-
 @dataclass
 class EventEndpointNotConfigured(RelayError):
     """503: no public key is configured; Wix retries the delivery later."""
@@ -78,7 +70,6 @@ class EventEndpointNotConfigured(RelayError):
 class ReadinessPorts:
     uploads: UploadStore
     events: EventStore
-    jobs: JobRepository | None = None
     callbacks: Queue | None = None
     callback_target: Callable[[str], CallbackTarget | None] = lambda _ref: None
 
@@ -205,11 +196,9 @@ class Readiness:
         return False
 
     def _job_reached(self, job_id: str, file_id: str, outcome: Outcome) -> bool:
-        jobs = self.ports.jobs
-        if jobs is None:
-            return False
+        store = self.ports.uploads
         for _ in range(TRANSITION_ATTEMPTS):
-            job = jobs.get(job_id)
+            job = store.get_job(job_id)
             # Only an `uploaded` job waits for Wix; before that the worker has not recorded the
             # file yet (it calls `settle` after it has), after it the job has ended.
             if job is None or job.status != "uploaded":
@@ -239,7 +228,7 @@ class Readiness:
                     ),
                     file=ref,
                 )
-            if jobs.claim(moved, job):
+            if store.replace_job(moved, job):
                 self._moved("job", moved.id, outcome.status)
                 extra = moved.extra
                 self._queue_callback(

@@ -140,10 +140,6 @@ def failed_event(key: WixAppKey, file_id: str, sequence: int, upload_id: str) ->
     return key.event(FILE_FAILED, domain_event(file_id, sequence, body, "file_failed"))
 
 
-@pytest.fixture
-def own_key_rig(readiness_rig: ReadinessRig, wix_app_key: WixAppKey) -> ReadinessRig:
-    readiness_rig.relay.configure(WIX_EVENTS_PUBLIC_KEY=wix_app_key.public_pem)
-    return readiness_rig
 
 
 def test_unknown_types_and_files_are_acknowledged(
