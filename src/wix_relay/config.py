@@ -12,10 +12,8 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
-TransferMode = Literal["auto", "upload", "resumable", "import"]
-TRANSFER_MODES: tuple[TransferMode, ...] = ("auto", "upload", "resumable", "import")
+from wix_relay.domain.media import MODES, ModeName
 
 DEFAULT_WIX_API_BASE_URL = "https://www.wixapis.com"
 # [doc] upload URLs returned by generate-upload-url point at upload.wixmp.com.
@@ -55,7 +53,7 @@ class ApiSettings:
 class TransferSettings:
     upload_threshold_bytes: int = 10 * MIB
     tus_chunk_bytes: int = 8 * MIB
-    default_mode: TransferMode = "auto"
+    default_mode: ModeName = "auto"
     folder_root: str = "/"
     """Wix folder under which the S3 key's folders are recreated."""
     routes_json: str | None = None
@@ -115,7 +113,7 @@ class Settings:
                     "RELAY_UPLOAD_THRESHOLD_BYTES", 10 * MIB, minimum=1
                 ),
                 tus_chunk_bytes=env.integer("RELAY_TUS_CHUNK_BYTES", 8 * MIB, minimum=256 * 1024),
-                default_mode=env.choice("RELAY_DEFAULT_MODE", "auto", TRANSFER_MODES),
+                default_mode=env.choice("RELAY_DEFAULT_MODE", "auto", MODES),
                 folder_root=env.text("RELAY_FOLDER_ROOT", "/"),
                 routes_json=env.json_document("RELAY_ROUTES"),
                 presign_expiry_s=env.integer("RELAY_PRESIGN_EXPIRY_SECONDS", 900, minimum=60),

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from wix_relay.domain.media import ModeName
+
 JobStatus = Literal["queued", "running", "uploaded", "ready", "failed"]
 JobOrigin = Literal["s3", "import"]
-ModeName = Literal["auto", "upload", "resumable", "import"]
 
 DONE_STATUSES: frozenset[str] = frozenset({"uploaded", "ready"})
 """Wix holds the bytes: the job must never upload again."""
@@ -69,11 +70,21 @@ class ObjectRef:
         return cls(
             bucket=str(doc["bucket"]),
             key=str(doc["key"]),
-            version_id=_opt_str(doc.get("versionId")),
-            etag=_opt_str(doc.get("etag")),
-            sequencer=_opt_str(doc.get("sequencer")),
+            version_id=opt_str(doc.get("versionId")),
+            etag=opt_str(doc.get("etag")),
+            sequencer=opt_str(doc.get("sequencer")),
             size=int(size) if size is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """HEAD of the object: `ref` carries the resolved version id, ETag and size."""
+
+    ref: ObjectRef
+    size: int
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,11 +118,11 @@ class Destination:
     def from_dict(cls, doc: Mapping[str, Any]) -> Destination:
         return cls(
             file_name=str(doc["fileName"]),
-            file_path=_opt_str(doc.get("filePath")),
-            mime_type=_opt_str(doc.get("mimeType")),
+            file_path=opt_str(doc.get("filePath")),
+            mime_type=opt_str(doc.get("mimeType")),
             labels=tuple(str(label) for label in doc.get("labels") or ()),
             private=bool(doc.get("private", False)),
-            parent_folder_id=_opt_str(doc.get("parentFolderId")),
+            parent_folder_id=opt_str(doc.get("parentFolderId")),
         )
 
 
@@ -286,12 +297,12 @@ class Job:
             mode=cast(ModeName, str(item.get("mode", "auto"))),
             created_at=str(item["createdAt"]),
             updated_at=str(item["updatedAt"]),
-            caller_id=_opt_str(item.get("callerId")),
+            caller_id=opt_str(item.get("callerId")),
             destination=Destination.from_dict(dest_doc) if dest_doc else None,
             file=WixFileRef(
                 id=str(file_doc["id"]),
-                url=_opt_str(file_doc.get("url")),
-                operation_status=_opt_str(file_doc.get("operationStatus")),
+                url=opt_str(file_doc.get("url")),
+                operation_status=opt_str(file_doc.get("operationStatus")),
             )
             if file_doc
             else None,
@@ -303,7 +314,7 @@ class Job:
             if error_doc
             else None,
             attempts=int(item.get("attempts", 0)),
-            idempotency_key=_opt_str(item.get("idempotencyKey")),
+            idempotency_key=opt_str(item.get("idempotencyKey")),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -341,7 +352,7 @@ def import_job_id(caller_id: str, idempotency_key: str | None) -> str:
     return "imp-" + _digest(caller_id, idempotency_key)
 
 
-def _opt_str(value: Any) -> str | None:
+def opt_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
@@ -350,9 +361,12 @@ __all__ = [
     "Job",
     "JobError",
     "JobStatus",
+    "ModeName",
+    "ObjectInfo",
     "ObjectRef",
     "WixFileRef",
     "import_job_id",
+    "opt_str",
     "s3_job_id",
     "utc_now",
 ]

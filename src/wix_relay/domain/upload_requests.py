@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wix_relay.domain.errors import FieldProblem, InvalidInput
+from wix_relay.domain.media import MIME_TYPE
 
 Kind = Literal["string", "size", "boolean", "string_list", "object"]
 MAX_SIZE_BYTES = 2**63 - 1
 _DECIMAL = re.compile(r"[0-9]{1,19}")
-_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _common_fields(labels_max: int) -> tuple[Field, ...]:
             "MIME type of the file, e.g. image/jpeg; must be allowed by your policy.",
             required=True,
             max_length=100,
-            pattern=_MIME_TYPE,
+            pattern=MIME_TYPE,
             pattern_hint="type/subtype",
             example="image/jpeg",
         ),

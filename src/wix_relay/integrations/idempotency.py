@@ -10,8 +10,6 @@ first use.
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +23,7 @@ class InProgress(Exception):
 
 
 class Idempotency:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client: Any) -> None:
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
@@ -34,8 +32,6 @@ class Idempotency:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
         )
-
-        from wix_relay.integrations.aws_clients import aws_client
 
         assert settings.aws.idempotency_table is not None
         self._in_progress = IdempotencyAlreadyInProgressError
@@ -48,7 +44,7 @@ class Idempotency:
             key_attr="id",
             # The container's one DynamoDB client (the job store's too): a client of its own
             # would cost another ~60 ms of the first request.
-            boto3_client=aws_client("dynamodb", settings.transfer.worker_concurrency + 2),
+            boto3_client=client,
         )
         # Configure once, up front: Powertools configures lazily on first use, which threads
         # starting together could observe half-done.
@@ -86,19 +82,3 @@ _relay_once.__module__ = "wix_relay.handlers.worker"
 def _mark_duplicate(response: Any, idempotent_data: Any) -> Any:
     del idempotent_data
     return {**(response or {}), "duplicate": True}
-
-
-_lock = threading.Lock()
-
-
-@functools.cache
-def _idempotency_for(settings: Settings) -> Idempotency:
-    return Idempotency(settings)
-
-
-def idempotency(settings: Settings) -> Idempotency | None:
-    """One per container and settings; None when no idempotency table is configured."""
-    if not settings.aws.idempotency_table:
-        return None
-    with _lock:
-        return _idempotency_for(settings)

@@ -1,36 +1,38 @@
-"""Relaying one work item (an S3 object or a partner import job) into Wix, exactly once.
+"""Relaying the worker's events (SQS batches, direct S3 / EventBridge events) into Wix, exactly
+once: each work item (an S3 object or a partner import job) → its job → `run_job`.
 
-The orchestration around `domain.transfer.run_job`: the job (created for an S3 object, loaded
-for an import), the exactly-once guard, and every outcome recorded as a log line and a metric
-(`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventSkipped`).
+Around `services.transfer.run_job`: the job (created for an S3 object, loaded for an import), the
+exactly-once guard, SQS partial-batch answers, and every outcome recorded as a log line and a
+metric (`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventSkipped`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
-from wix_relay.config import Settings
+from wix_relay.config import Settings, TransferSettings
 from wix_relay.domain.callers import normalize_folder
 from wix_relay.domain.destinations import Route, parse_routes
-from wix_relay.domain.jobs import Job, ModeName, ObjectRef
-from wix_relay.domain.transfer import (
+from wix_relay.domain.jobs import Job, ObjectRef
+from wix_relay.domain.triggers import (
     Ignored,
     ImportRequested,
     ObjectCreated,
+    WorkItem,
+    parse_message,
+)
+from wix_relay.integrations.idempotency import InProgress
+from wix_relay.observability import MetricUnit, logger, metrics
+from wix_relay.services.transfer import (
     Outcome,
     Ports,
     RetryLater,
     TransferOptions,
-    WorkItem,
     run_job,
 )
-from wix_relay.integrations.idempotency import InProgress
-from wix_relay.observability import MetricUnit, logger, metrics
-
-if TYPE_CHECKING:
-    from wix_relay.integrations.job_store import JobStore
 
 Result = dict[str, Any]
 _metrics_lock = threading.Lock()
@@ -64,13 +66,55 @@ class Relay:
     def __init__(
         self,
         ports: Ports,
-        jobs: JobStore,
         options: TransferOptions,
-        default_mode: ModeName,
+        settings: TransferSettings,
+        *,
         once: Once | None,
+        pool: ThreadPoolExecutor,
     ) -> None:
-        self.ports, self.jobs, self.options = ports, jobs, options
-        self.default_mode, self.once = default_mode, once
+        self.ports, self.options = ports, options
+        self.default_mode = settings.default_mode
+        self.max_receive_count = settings.max_receive_count
+        self.once, self.pool = once, pool
+
+    # --- events -------------------------------------------------------------------------------
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """An SQS batch → `{"batchItemFailures"}`; a direct S3 / EventBridge event → processed,
+        or raises for Lambda's asynchronous retries."""
+        if self.once is not None and context is not None:
+            self.once.register(context)
+        records = event.get("Records")
+        if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
+            from wix_relay.integrations.batch import process_sqs_batch
+
+            return process_sqs_batch(event, self._sqs_record, self.pool, context)
+        items = parse_message(event)
+        failures = [
+            str(exc)
+            for exc in self.pool.map(lambda i: self._safely(i, last_attempt=False), items)
+            if exc is not None
+        ]
+        if failures:  # asynchronous invocation: Lambda retries, then its on-failure destination
+            raise RuntimeError(f"{len(failures)} of {len(items)} objects will be retried")
+        return {"processed": len(items)}
+
+    def _sqs_record(self, record: Any) -> None:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        last_attempt = receive_count >= self.max_receive_count
+        try:
+            items = parse_message(record.body)
+        except ValueError as exc:
+            logger.error("malformed message", extra={"message_id": record.message_id})
+            raise ValueError(f"message {record.message_id}: {exc}") from exc
+        for item in items:
+            self.run_item(item, last_attempt=last_attempt)
+
+    def _safely(self, item: WorkItem, *, last_attempt: bool) -> BaseException | None:
+        try:
+            self.run_item(item, last_attempt=last_attempt)
+        except Exception as exc:
+            return exc
+        return None
 
     def run_item(self, item: WorkItem, *, last_attempt: bool) -> Result | None:
         """Relay one work item; raises when it should be redelivered."""
@@ -105,11 +149,11 @@ class Relay:
     def _relay_object(self, ref: ObjectRef, last_attempt: bool) -> Result:
         # Nobody queued an S3-event job: it is stored already running (one DynamoDB write less
         # per object). A job that exists from an earlier delivery starts a new attempt instead.
-        job, created = self.jobs.create(Job.for_s3_object(ref, self.default_mode).start())
+        job, created = self.ports.jobs.create(Job.for_s3_object(ref, self.default_mode).start())
         return self._run(job, last_attempt, started=created)
 
     def _relay_import(self, job_id: str, last_attempt: bool) -> Result:
-        job = self.jobs.get(job_id)
+        job = self.ports.jobs.get(job_id)
         if job is None:
             logger.error("import job not found; message dropped")
             return {"jobId": job_id, "status": "missing"}

@@ -7,8 +7,9 @@ import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from wix_relay.domain.jobs import Job, ObjectRef
-from wix_relay.domain.transfer import ObjectInfo, Ports, TransferOptions, run_job
+from wix_relay.domain.jobs import Job, ObjectInfo, ObjectRef
+from wix_relay.integrations.wix import FileDescriptor
+from wix_relay.services.transfer import Ports, TransferOptions, run_job
 
 DATA = b"\x89PNG" + b"x" * 1000
 REF = ObjectRef(bucket="inbox", key="a/b.png", etag='"e"', sequencer="01", size=len(DATA))
@@ -39,10 +40,10 @@ class Media:
 
     def upload(self, upload_url: str, source: Callable[[], io.BytesIO], **_: Any) -> Any:
         self.received = source().read()
-        return {"id": "f1", "url": "https://static/f1", "operationStatus": "PENDING"}
+        return FileDescriptor("f1", url="https://static/f1", operation_status="PENDING")
 
     def wait_until_ready(self, file_id: str, timeout_s: float) -> Any:
-        return {"id": file_id, "url": "https://static/f1", "operationStatus": "READY"}
+        return FileDescriptor(file_id, url="https://static/f1", operation_status="READY")
 
     def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> Any:
         raise AssertionError("not resumable")

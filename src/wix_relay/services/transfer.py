@@ -1,41 +1,31 @@
-"""Moving one S3 object into Wix: trigger parsing, MIME detection, mode planning and the one
-transfer function every trigger ends in (`run_job`).
+"""Moving one S3 object into Wix: the one transfer function every trigger ends in (`run_job`).
 
 The I/O sits behind three small ports (`ObjectSource`, `MediaService`, `JobRepository`) that the
-integrations implement (S3, the Wix client, DynamoDB); this module stays pure Python.
+integrations implement (S3, the Wix client, DynamoDB).
 """
 
 from __future__ import annotations
 
-import json
-import mimetypes
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from wix_relay.domain.destinations import Route, match_route, object_destination
+from wix_relay.domain.destinations import Route, match_route, object_destination, wix_fields
 from wix_relay.domain.errors import RelayError, SourceChanged
-from wix_relay.domain.jobs import Destination, Job, JobError, ModeName, ObjectRef, WixFileRef
-
-OCTET_STREAM = "application/octet-stream"
-# Content-Types that say nothing: S3's default for uploads without one, and the generic one.
-_UNINFORMATIVE_TYPES = frozenset({"", "binary/octet-stream", OCTET_STREAM})
-# Wix refuses the declared type with these rules; the documented fallback is octet-stream with
-# the extension in `filename` so Wix sniffs the type [doc: wix-media-api.md "Upload API"].
-# [guess] the last three: other spellings of the same refusal (as in the Wix client).
-MIME_REFUSAL_RULES = frozenset(
-    {
-        "MISMATCH_MIME_TYPE",
-        "UNSUPPORTED_FILE_FORMAT",
-        "UNSUPPORTED_MIME_TYPE",
-        "INVALID_MIME_TYPE",
-        "MIME_TYPE_NOT_SUPPORTED",
-    }
+from wix_relay.domain.jobs import Destination, Job, JobError, ObjectInfo, ObjectRef, WixFileRef
+from wix_relay.domain.media import (
+    OCTET_STREAM,
+    ConcreteMode,
+    ModeName,
+    detect_mime,
+    fallback_file_name,
+    is_mime_refusal,
+    plan_mode,
+    rule_names,
 )
 
-ConcreteMode = Literal["upload", "resumable", "import"]
+if TYPE_CHECKING:
+    from wix_relay.integrations.wix.models import FileDescriptor, ResumableTarget
 
 
 class RetryLater(Exception):
@@ -54,16 +44,6 @@ class Readable(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    """HEAD of the object: `ref` carries the resolved version id, ETag and size."""
-
-    ref: ObjectRef
-    size: int
-    content_type: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-
 class ObjectSource(Protocol):
     def head(self, ref: ObjectRef) -> ObjectInfo: ...
 
@@ -80,161 +60,44 @@ class MediaService(Protocol):
     def upload(
         self,
         upload_url: str,
-        source: Any,
+        source: Callable[[], Readable],
         *,
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
         mime_fallback: bool = ...,
-    ) -> Any: ...
+    ) -> FileDescriptor: ...
 
-    def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> Any: ...
+    def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> ResumableTarget: ...
 
     def upload_resumable(
         self,
-        target: Any,
-        open_at: Callable[[int], Any],
+        target: ResumableTarget,
+        open_at: Callable[[int], Readable],
         *,
         size: int,
         mime_type: str,
         filename: str,
         chunk_size: int = ...,
-    ) -> Any: ...
+    ) -> FileDescriptor: ...
 
-    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> Any: ...
+    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> FileDescriptor: ...
 
-    def wait_until_ready(self, file_id: str, timeout_s: float) -> Any: ...
+    def wait_until_ready(self, file_id: str, timeout_s: float) -> FileDescriptor: ...
 
 
 class JobRepository(Protocol):
+    """The jobs table (`integrations.job_store.JobStore`)."""
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def create(self, job: Job) -> tuple[Job, bool]:
+        """Put the job unless its id exists → (the stored job, whether it was created)."""
+        ...
+
     def save(self, job: Job) -> None: ...
 
 
-# --- triggers ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ObjectCreated:
-    ref: ObjectRef
-    event_name: str
-
-
-@dataclass(frozen=True)
-class ImportRequested:
-    job_id: str
-
-
-@dataclass(frozen=True)
-class Ignored:
-    reason: str
-
-
-WorkItem = ObjectCreated | ImportRequested | Ignored
-
-
-def decode_s3_key(raw: str) -> str:
-    """S3 notifications URL-encode keys form-style: `+` is a space, `%2B` a plus [doc: S3 event
-    message structure]."""
-    return urllib.parse.unquote_plus(raw)
-
-
-class MalformedMessage(ValueError):
-    """A message no redelivery can make sense of (it should end in the dead-letter queue)."""
-
-
-def parse_message(doc: Any) -> list[WorkItem]:
-    """Every work item in one message body: an S3 notification (direct, through SQS or SNS), an
-    EventBridge "Object Created" event, a partner import `{"jobId"}`, or an `s3:TestEvent`.
-    Raises MalformedMessage for anything else."""
-    if isinstance(doc, str):
-        try:
-            doc = json.loads(doc)
-        except ValueError:
-            raise MalformedMessage("message body is not JSON") from None
-    if not isinstance(doc, Mapping):
-        raise MalformedMessage("message body is not a JSON object")
-    if doc.get("Event") == "s3:TestEvent":
-        return [Ignored(f"s3:TestEvent for bucket {doc.get('Bucket', '?')}")]
-    if isinstance(doc.get("jobId"), str) and doc["jobId"]:
-        return [ImportRequested(doc["jobId"])]
-    if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
-        return parse_message(doc["Message"])  # S3 → SNS → SQS
-    if doc.get("source") == "aws.s3" and isinstance(doc.get("detail"), Mapping):
-        return [_from_eventbridge(doc)]
-    records = doc.get("Records")
-    if isinstance(records, list) and records:
-        return [_from_s3_record(r) for r in records]
-    raise MalformedMessage("not an S3 notification, EventBridge event or import message")
-
-
-def _from_s3_record(record: Any) -> WorkItem:
-    if not isinstance(record, Mapping) or record.get("eventSource") != "aws:s3":
-        raise MalformedMessage("not an S3 record")
-    name = str(record.get("eventName", ""))
-    if not name.startswith("ObjectCreated:"):
-        return Ignored(f"event {name or '?'} is not an object creation")
-    s3 = record.get("s3") or {}
-    obj = s3.get("object") or {}
-    bucket = (s3.get("bucket") or {}).get("name")
-    if not bucket or not isinstance(obj.get("key"), str):
-        raise MalformedMessage("S3 record without bucket or key")
-    return ObjectCreated(
-        ObjectRef(
-            bucket=str(bucket),
-            key=decode_s3_key(obj["key"]),
-            version_id=_opt(obj.get("versionId")),
-            etag=_opt(obj.get("eTag")),
-            sequencer=_opt(obj.get("sequencer")),
-            size=_int(obj.get("size")),
-        ),
-        name,
-    )
-
-
-def _from_eventbridge(doc: Mapping[str, Any]) -> WorkItem:
-    detail_type = str(doc.get("detail-type", ""))
-    if detail_type != "Object Created":
-        return Ignored(f"EventBridge {detail_type or '?'} is not an object creation")
-    detail = doc["detail"]
-    obj = detail.get("object") or {}
-    bucket = (detail.get("bucket") or {}).get("name")
-    if not bucket or not isinstance(obj.get("key"), str):
-        raise MalformedMessage("EventBridge event without bucket or key")
-    # [guess] EventBridge carries the key as stored (not form-encoded like S3 notifications).
-    return ObjectCreated(
-        ObjectRef(
-            bucket=str(bucket),
-            key=obj["key"],
-            version_id=_opt(obj.get("version-id")),
-            etag=_opt(obj.get("etag")),
-            sequencer=_opt(obj.get("sequencer")),
-            size=_int(obj.get("size")),
-        ),
-        "EventBridge:" + str(detail.get("reason", "Object Created")),
-    )
-
-
-# --- MIME and mode ----------------------------------------------------------------------------
-@cache
-def _mime_table() -> mimetypes.MimeTypes:
-    # Python's built-in table only: the host's /etc/mime.types must not change behaviour.
-    return mimetypes.MimeTypes(filenames=())
-
-
-def detect_mime(content_type: str | None, file_name: str) -> str:
-    """The object's Content-Type unless uninformative, then the extension, then octet-stream."""
-    declared = (content_type or "").split(";", 1)[0].strip().lower()
-    if declared not in _UNINFORMATIVE_TYPES and "/" in declared and len(declared) <= 100:
-        return declared
-    guessed, _ = _mime_table().guess_type(file_name, strict=False)
-    return guessed or OCTET_STREAM
-
-
-def plan_mode(mode: ModeName, size: int, upload_threshold_bytes: int) -> ConcreteMode:
-    if mode == "auto":
-        return "upload" if size <= upload_threshold_bytes else "resumable"
-    return mode
-
-
-# --- the transfer -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TransferOptions:
     upload_threshold_bytes: int
@@ -343,39 +206,13 @@ def _send_with_mime_fallback(
             raise
         refusal = exc
     # With octet-stream, Wix needs the extension in the file name to sniff the type [doc].
-    if "." not in dest.file_name.lstrip("."):
-        extension = _mime_table().guess_extension(dest.mime_type, strict=False)
-        dest = replace(dest, file_name=dest.file_name + (extension or ""))
+    dest = replace(dest, file_name=fallback_file_name(dest.file_name, dest.mime_type))
     try:
         return _send(mode, job.source, dest, OCTET_STREAM, info.size, ports, options)
     except Exception as exc:
         if is_mime_refusal(exc):  # refused both ways: the first refusal says more
             raise refusal from exc
         raise
-
-
-def is_mime_refusal(exc: BaseException) -> bool:
-    """Wix refused the declared type: a 415, or a 400 naming a MIME rule [doc + guess]."""
-    if getattr(exc, "status", None) == 415:
-        return True
-    names = {str(getattr(exc, "code", "")), *_rule_names(exc)}
-    return bool(names & MIME_REFUSAL_RULES)
-
-
-def wix_fields(dest: Destination, mime_type: str, size: int | None = None) -> dict[str, Any]:
-    """Wix generate-upload-url / import fields for a destination [doc]."""
-    fields: dict[str, Any] = {"mimeType": mime_type, "fileName": dest.file_name}
-    if size is not None:
-        fields["sizeInBytes"] = str(size)  # a decimal string [doc]
-    if dest.file_path is not None:
-        fields["filePath"] = dest.file_path
-    elif dest.parent_folder_id is not None:
-        fields["parentFolderId"] = dest.parent_folder_id
-    if dest.labels:
-        fields["labels"] = list(dest.labels)
-    if dest.private:
-        fields["private"] = True
-    return fields
 
 
 def _send(  # noqa: PLR0917 - one internal call site pair
@@ -441,22 +278,9 @@ def _await_ready(job: Job, media: MediaService, timeout_s: float) -> tuple[Job, 
     return replace(job, file=file), f"still {status or 'PENDING'} after {timeout_s:g}s"
 
 
-def file_ref(descriptor: Any) -> WixFileRef:
-    """A Wix FileDescriptor (mapping or object) → the job's file reference."""
-
-    def get(*names: str) -> Any:
-        for name in names:
-            if isinstance(descriptor, Mapping) and descriptor.get(name) is not None:
-                return descriptor[name]
-            if getattr(descriptor, name, None) is not None:
-                return getattr(descriptor, name)
-        return None
-
-    return WixFileRef(
-        id=str(get("id", "_id")),
-        url=_opt(get("url")),
-        operation_status=_opt(get("operation_status", "operationStatus")),
-    )
+def file_ref(descriptor: FileDescriptor) -> WixFileRef:
+    """A Wix file descriptor → the job's file reference."""
+    return WixFileRef(descriptor.id, descriptor.url, descriptor.operation_status)
 
 
 def job_error(exc: BaseException) -> JobError:
@@ -469,20 +293,7 @@ def job_error(exc: BaseException) -> JobError:
         cause = cause.__cause__ or cause.__context__
     retryable = getattr(exc, "retryable", None)
     if isinstance(retryable, bool):  # a Wix client error
-        rules = _rule_names(exc)
+        rules = rule_names(exc)
         code = rules[0] if rules else str(getattr(exc, "code", None) or type(exc).__name__)
         return JobError(code, f"Wix: {exc}", retryable)
     return JobError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"[:500], True)
-
-
-def _rule_names(exc: BaseException) -> tuple[str, ...]:
-    names = getattr(exc, "rule_names", ())
-    return tuple(str(n) for n in names) if isinstance(names, (list, tuple)) else ()
-
-
-def _opt(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
