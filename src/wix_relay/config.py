@@ -70,6 +70,8 @@ class TransferSettings:
 @dataclass(frozen=True)
 class AwsSettings:
     jobs_table: str | None = None
+    job_retention_s: int = 30 * 24 * 3600
+    """How long a job record lives after its last write (the table's TTL on `expiresAt`)."""
     idempotency_table: str | None = None
     queue_url: str | None = None
     inbox_bucket: str | None = None
@@ -126,6 +128,7 @@ class Settings:
             ),
             aws=AwsSettings(
                 jobs_table=env.optional("RELAY_JOBS_TABLE"),
+                job_retention_s=env.integer("RELAY_JOB_RETENTION_DAYS", 30, minimum=1) * 86400,
                 idempotency_table=env.optional("RELAY_IDEMPOTENCY_TABLE"),
                 queue_url=env.optional("RELAY_QUEUE_URL"),
                 inbox_bucket=env.optional("RELAY_INBOX_BUCKET"),

@@ -131,9 +131,10 @@ class Runtime:
     def jobs(self) -> JobStore:
         from wix_relay.integrations.job_store import JobStore
 
-        if not self.settings.aws.jobs_table:
+        aws = self.settings.aws
+        if not aws.jobs_table:
             raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-        return JobStore(self.settings.aws.jobs_table, self._aws("dynamodb"))
+        return JobStore(aws.jobs_table, self._aws("dynamodb"), aws.job_retention_s)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -2,11 +2,18 @@
 
     queued → running → uploaded (Wix accepted the bytes) → ready | failed
 
+The job record is the lock: an attempt *claims* the job (status `running`, a claim owner and an
+expiry, written conditionally), and just before the one Wix call that creates the file it marks
+the job `stage: "sending"` (conditional on still owning the claim). A `running` job whose claim
+holds is refused; one whose claim expired is taken over only if it never reached `sending`,
+otherwise Wix may already have the file and the job fails loudly (`WIX_OUTCOME_UNKNOWN`).
+
 A retryable failure (Wix 429/5xx, network, S3 throttling) puts the job back to `queued` with the
 reason in `error` and the queue redelivers it; on the last allowed attempt it becomes `failed`
 with that reason. A permanent failure (validation, object gone, policy, bad path) is `failed` at
 once. Jobs for S3 events have a deterministic id (bucket, key, version), so a repeated event finds
-the same job. Pure Python: the store's item shape is built here, the I/O lives in job_store.
+the same job (its identity is resolved by the HEAD, see `object_version`). Pure Python: the
+store's item shape is built here, the I/O lives in job_store.
 """
 
 from __future__ import annotations
@@ -25,6 +32,30 @@ JobOrigin = Literal["s3", "import"]
 
 DONE_STATUSES: frozenset[str] = frozenset({"uploaded", "ready"})
 """Wix holds the bytes: the job must never upload again."""
+OUTCOME_UNKNOWN = "WIX_OUTCOME_UNKNOWN"
+"""The code of a job that may already have reached Wix but cannot tell: never re-sent blindly."""
+SENDING = "sending"
+
+ClaimState = Literal["finished", "held", "unknown", "free"]
+
+
+class ClaimHeld(Exception):
+    """Another attempt holds the job (or won the race to claim it): redeliver later."""
+
+
+class ClaimLost(Exception):
+    """This attempt's claim was taken over: it must stop before sending anything to Wix."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who runs the job, until when (epoch seconds)."""
+
+    owner: str
+    until: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"owner": self.owner, "until": self.until}
 
 
 def utc_now() -> str:
@@ -166,6 +197,9 @@ class Job:
     error: JobError | None = None
     attempts: int = 0
     idempotency_key: str | None = None
+    claim: Claim | None = None
+    stage: str | None = None
+    """`sending`: the Wix call that creates the file was (about to be) sent by `claim.owner`."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown stored attributes, kept so a save never drops what another version wrote."""
 
@@ -216,11 +250,23 @@ class Job:
             return True
         return self.status == "failed" and not (self.error and self.error.retryable)
 
-    def start(self, now: str | None = None) -> Job:
-        return self._to("running", now, attempts=self.attempts + 1)
+    def claim_state(self, now_s: float) -> ClaimState:
+        """What a new attempt may do: nothing (finished), wait (held), nothing blind (unknown:
+        an earlier attempt may have reached Wix), or claim it (free)."""
+        if self.finished:
+            return "finished"
+        if self.status != "running":
+            return "free"
+        if self.claim is not None and self.claim.until > now_s:
+            return "held"
+        # Expired (or written by a version without claims): did it reach Wix?
+        return "free" if self.claim is not None and self.stage != SENDING else "unknown"
 
-    def with_source(self, source: ObjectRef, destination: Destination) -> Job:
-        return replace(self, source=source, destination=destination)
+    def start(self, now: str | None = None, claim: Claim | None = None) -> Job:
+        return self._to("running", now, attempts=self.attempts + 1, claim=claim, stage=None)
+
+    def sending(self, now: str | None = None) -> Job:
+        return replace(self, stage=SENDING, updated_at=now or utc_now())
 
     def uploaded(self, file: WixFileRef, now: str | None = None) -> Job:
         return self._to("uploaded", now, file=file, error=None)
@@ -237,6 +283,9 @@ class Job:
         return self._to("queued", now, error=error)
 
     def _to(self, status: JobStatus, now: str | None, **changes: Any) -> Job:
+        if status != "running":  # the claim and stage only mean something while running
+            changes.setdefault("claim", None)
+            changes.setdefault("stage", None)
         return replace(self, status=status, updated_at=now or utc_now(), **changes)
 
     # --- shapes ----------------------------------------------------------------------------
@@ -261,6 +310,8 @@ class Job:
             "file": self.file.as_dict() if self.file else None,
             "error": self.error.as_dict() if self.error else None,
             "idempotencyKey": self.idempotency_key,
+            "claim": self.claim.as_dict() if self.claim else None,
+            "stage": self.stage,
         }
         for name, value in optional.items():
             if value is None:
@@ -285,7 +336,11 @@ class Job:
             "file",
             "error",
             "idempotencyKey",
+            "claim",
+            "stage",
+            "expiresAt",  # the store's TTL, rewritten on every write
         }
+        claim_doc = item.get("claim")
         file_doc = item.get("file")
         error_doc = item.get("error")
         dest_doc = item.get("destination")
@@ -315,6 +370,8 @@ class Job:
             else None,
             attempts=int(item.get("attempts", 0)),
             idempotency_key=opt_str(item.get("idempotencyKey")),
+            claim=Claim(str(claim_doc["owner"]), int(claim_doc["until"])) if claim_doc else None,
+            stage=opt_str(item.get("stage")),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -333,6 +390,21 @@ class Job:
         out["createdAt"] = self.created_at
         out["updatedAt"] = self.updated_at
         return out
+
+
+def object_version(event: ObjectRef, info: ObjectInfo) -> ObjectRef:
+    """The object version a delivery names, resolved by its HEAD, so that every delivery of it
+    agrees whatever fields it carried: the version id when the bucket is versioned, else the
+    ETag (the event's when it names one: a mismatch is then SOURCE_CHANGED, not another job)."""
+    version = info.ref.version_id
+    versioned = bool(version) and version != "null"
+    return ObjectRef(
+        bucket=event.bucket,
+        key=event.key,
+        version_id=version if versioned else None,
+        etag=event.etag or info.ref.etag,
+        size=info.size,
+    )
 
 
 def _digest(*parts: str) -> str:
@@ -357,6 +429,9 @@ def opt_str(value: Any) -> str | None:
 
 
 __all__ = [
+    "Claim",
+    "ClaimHeld",
+    "ClaimLost",
     "Destination",
     "Job",
     "JobError",
@@ -366,6 +441,7 @@ __all__ = [
     "ObjectRef",
     "WixFileRef",
     "import_job_id",
+    "object_version",
     "opt_str",
     "s3_job_id",
     "utc_now",

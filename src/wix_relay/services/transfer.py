@@ -6,13 +6,23 @@ integrations implement (S3, the Wix client, DynamoDB).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wix_relay.domain.destinations import Route, match_route, object_destination, wix_fields
 from wix_relay.domain.errors import RelayError, SourceChanged
-from wix_relay.domain.jobs import Destination, Job, JobError, ObjectInfo, ObjectRef, WixFileRef
+from wix_relay.domain.jobs import (
+    OUTCOME_UNKNOWN,
+    ClaimLost,
+    Destination,
+    Job,
+    JobError,
+    ObjectInfo,
+    ObjectRef,
+    WixFileRef,
+)
 from wix_relay.domain.media import (
     OCTET_STREAM,
     ConcreteMode,
@@ -23,6 +33,7 @@ from wix_relay.domain.media import (
     plan_mode,
     rule_names,
 )
+from wix_relay.observability import logger
 
 if TYPE_CHECKING:
     from wix_relay.integrations.wix.models import FileDescriptor, ResumableTarget
@@ -79,9 +90,12 @@ class MediaService(Protocol):
         mime_type: str,
         filename: str,
         chunk_size: int = ...,
+        before_finalize: Callable[[], None] | None = ...,
     ) -> FileDescriptor: ...
 
-    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> FileDescriptor: ...
+    def import_file(
+        self, url: str, fields: Mapping[str, Any] | None = None, *, retry: bool = ...
+    ) -> FileDescriptor: ...
 
     def wait_until_ready(self, file_id: str, timeout_s: float) -> FileDescriptor: ...
 
@@ -95,7 +109,13 @@ class JobRepository(Protocol):
         """Put the job unless its id exists → (the stored job, whether it was created)."""
         ...
 
-    def save(self, job: Job) -> None: ...
+    def claim(self, job: Job, expected: Job | None) -> bool:
+        """Write `job` only if the stored record is still `expected` (None: no record)."""
+        ...
+
+    def save(self, job: Job, *, owner: str | None = None) -> None:
+        """Write the job; with `owner` only while that attempt holds the claim (`ClaimLost`)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,8 @@ class TransferOptions:
     ready_wait_s: float
     routes: Sequence[Route] = ()
     default_route: Route = field(default_factory=Route)
+    origin: str = "wix-media-relay"
+    """`externalInfo.origin` on every Wix call that creates a file (with the job id)."""
 
 
 @dataclass(frozen=True)
@@ -125,40 +147,112 @@ class Ports:
     jobs: JobRepository
 
 
-def run_job(
-    job: Job, ports: Ports, options: TransferOptions, *, last_attempt: bool, started: bool = False
-) -> Outcome:
-    """Relay the job's object into Wix and record every step in the job.
+SPENT_TOKEN_CODES = frozenset({"UPLOAD_TOKEN_ALREADY_USED", "UPLOAD_TOKEN_EXPIRED"})
+"""[guess: the emulator's codes] a single-use URL already used: a file may exist."""
+SAVE_RETRY_DELAYS_S = (0.2, 1.0, 3.0)
+"""After Wix returned the file, recording it is retried this often (after boto3's own retries)."""
 
-    `started`: the job was stored `running` a moment ago (a new S3-event job), so this attempt's
-    start is already recorded. Returns the outcome for a success or a permanent failure; raises
-    `RetryLater` (after recording the reason) when a redelivery may succeed. Never modifies the
-    source object."""
-    if job.finished:
-        return Outcome(job, skipped=True)
-    if not started:
-        job = job.start()
-        ports.jobs.save(job)
+
+class _Attempt:
+    """Whether the Wix call that creates the file went out (then a failure is ambiguous)."""
+
+    def __init__(self, job: Job, jobs: JobRepository) -> None:
+        self.job, self.jobs, self.sent = job, jobs, False
+
+    def sending(self) -> None:
+        """Called just before the creating call: mark the job (only while we own it)."""
+        claim = self.job.claim
+        if self.job.stage is None and claim is not None:
+            self.job = self.job.sending()
+            self.jobs.save(self.job, owner=claim.owner)
+        self.sent = True
+
+
+def run_job(
+    job: Job,
+    ports: Ports,
+    options: TransferOptions,
+    *,
+    last_attempt: bool,
+    info: ObjectInfo | None = None,
+) -> Outcome:
+    """Relay a job this attempt has claimed (`running`, our claim) into Wix, recording every
+    step in the job. `info`: the object's HEAD when the caller already has it.
+
+    Returns the outcome for a success or a permanent failure; raises `RetryLater` (after
+    recording the reason) when a redelivery may succeed, `ClaimLost` when another attempt took
+    the job over. A failure after the creating call went out is never retried blindly: unless
+    Wix clearly refused, the job fails as WIX_OUTCOME_UNKNOWN. Never modifies the source."""
+    assert job.claim is not None, "run_job needs a claimed job"
+    owner = job.claim.owner
+    attempt = _Attempt(job, ports.jobs)
     try:
-        info = ports.source.head(job.source)
-        job, mode = _prepare(job, info, options)
-        file = _send_with_mime_fallback(job, mode, info, ports, options)
+        if info is None:
+            info = ports.source.head(job.source)
+        attempt.job, mode = _prepare(job, info, options)
+        file = _send_with_mime_fallback(attempt, mode, info, ports, options)
+    except ClaimLost:
+        raise
     except Exception as exc:
+        job = attempt.job
         error = job_error(exc)
+        if attempt.sent and not wix_refused(exc):
+            error = JobError(
+                OUTCOME_UNKNOWN,
+                f"Wix may already hold this file; not sent again ({error.code}: {error.message})"[
+                    :500
+                ],
+            )
         if error.retryable and not last_attempt:
             job = job.retry_later(error)
-            ports.jobs.save(job)
+            ports.jobs.save(job, owner=owner)
             raise RetryLater(job, error) from exc
         job = job.failed(error)
-        ports.jobs.save(job)
+        ports.jobs.save(job, owner=owner)
         if error.retryable:  # the last attempt: recorded as failed, then off to the DLQ
             raise RetryLater(job, error) from exc
         return Outcome(job)
-    job = job.uploaded(file)
-    ports.jobs.save(job)
+    job = attempt.job.uploaded(file)
+    _record_file(job, ports.jobs)
     job, problem = _await_ready(job, ports.media, options.ready_wait_s)
-    ports.jobs.save(job)
+    try:
+        ports.jobs.save(job)
+    except Exception:  # `uploaded` is recorded: a redelivery skips the job, nothing is lost
+        logger.exception("could not record readiness", extra={"wix_file_id": file.id})
     return Outcome(job, bytes=info.size, ready_problem=problem)
+
+
+def _record_file(job: Job, jobs: JobRepository) -> None:
+    """Wix has the file: record it whatever it takes (never a reason to upload again)."""
+    assert job.file is not None
+    for delay in (*SAVE_RETRY_DELAYS_S, None):
+        try:
+            jobs.save(job)
+            return
+        except Exception:
+            logger.exception(
+                "could not record the uploaded file", extra={"wix_file_id": job.file.id}
+            )
+            if delay is None:
+                raise
+            time.sleep(delay)
+
+
+def wix_refused(exc: BaseException) -> bool:
+    """After the creating call went out: did Wix clearly *not* create the file? A refusal (4xx
+    that is not a spent token or a throttled upload), or the source failed mid-body."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RelayError):  # the S3 read broke the request body
+            return True
+        cause = cause.__cause__ or cause.__context__
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int) or not 400 <= status < 500:
+        return False
+    if status == 429:  # an API call throttled was not processed; an upload PUT's means spent
+        return getattr(exc, "operation", None) == "import-file"
+    spent = {str(getattr(exc, "code", "")), *rule_names(exc)} & SPENT_TOKEN_CODES
+    return status not in {408, 409} and not spent
 
 
 def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job, ConcreteMode]:
@@ -195,20 +289,21 @@ def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job,
 
 
 def _send_with_mime_fallback(
-    job: Job, mode: ConcreteMode, info: ObjectInfo, ports: Ports, options: TransferOptions
+    attempt: _Attempt, mode: ConcreteMode, info: ObjectInfo, ports: Ports, options: TransferOptions
 ) -> WixFileRef:
-    dest = job.destination
+    dest = attempt.job.destination
     assert dest is not None and dest.mime_type is not None
     try:
-        return _send(mode, job.source, dest, dest.mime_type, info.size, ports, options)
+        return _send(mode, attempt, dest, dest.mime_type, info.size, ports, options)
     except Exception as exc:
         if dest.mime_type == OCTET_STREAM or not is_mime_refusal(exc):
             raise
         refusal = exc
+    attempt.sent = False  # refused: Wix created nothing
     # With octet-stream, Wix needs the extension in the file name to sniff the type [doc].
     dest = replace(dest, file_name=fallback_file_name(dest.file_name, dest.mime_type))
     try:
-        return _send(mode, job.source, dest, OCTET_STREAM, info.size, ports, options)
+        return _send(mode, attempt, dest, OCTET_STREAM, info.size, ports, options)
     except Exception as exc:
         if is_mime_refusal(exc):  # refused both ways: the first refusal says more
             raise refusal from exc
@@ -217,21 +312,26 @@ def _send_with_mime_fallback(
 
 def _send(  # noqa: PLR0917 - one internal call site pair
     mode: ConcreteMode,
-    ref: ObjectRef,
+    attempt: _Attempt,
     dest: Destination,
     mime_type: str,
     size: int,
     ports: Ports,
     options: TransferOptions,
 ) -> WixFileRef:
-    filename = dest.file_name
+    """One way into Wix. `attempt.sending()` runs just before the call that creates the file
+    (the upload PUT, the TUS finalize, the import); every retry of that call reuses the same
+    single-use URL / token (the client's), never a new one."""
+    ref, filename = attempt.job.source, dest.file_name
     media, source = ports.media, ports.source
+    external = {"origin": options.origin, "externalIds": [attempt.job.id]}
     if mode == "import":
-        fields = wix_fields(dest, mime_type)
+        fields = {**wix_fields(dest, mime_type), "externalInfo": external}
         fields["displayName"] = fields.pop("fileName")
         url = source.presign_get(ref, options.presign_expiry_s)
-        return file_ref(media.import_file(url, fields))
-    if mode == "resumable":
+        attempt.sending()
+        return file_ref(media.import_file(url, fields, retry=False))
+    if mode == "resumable":  # no externalInfo on this one [doc]
         target = media.generate_resumable_upload_url(wix_fields(dest, mime_type, size))
         return file_ref(
             media.upload_resumable(
@@ -241,11 +341,14 @@ def _send(  # noqa: PLR0917 - one internal call site pair
                 mime_type=mime_type,
                 filename=filename,
                 chunk_size=options.chunk_bytes,
+                before_finalize=attempt.sending,
             )
         )
-    upload_url = media.generate_upload_url(wix_fields(dest, mime_type, size))
-    # A callable source is re-openable: the client may re-send it on 429/5xx (a fresh GET each
-    # time, streamed in pieces). The MIME fallback is done once, by the caller, not the client.
+    fields = {**wix_fields(dest, mime_type, size), "externalInfo": external}
+    upload_url = media.generate_upload_url(fields)
+    attempt.sending()
+    # A callable source is re-openable: the client may re-send it on 5xx (a fresh GET each time,
+    # streamed in pieces, the same URL). The MIME fallback is done once, here, not the client.
     return file_ref(
         media.upload(
             upload_url,

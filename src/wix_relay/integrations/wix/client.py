@@ -149,6 +149,7 @@ class WixMediaClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        retry: bool = True,
     ) -> dict[str, Any]:
         response = self._http.request(
             operation,
@@ -159,6 +160,7 @@ class WixMediaClient:
             headers={"Content-Type": "application/json"} if json_body is not None else None,
             params=params,
             json_body=json_body,
+            retry=retry,
         )
         return _json_object(response, operation)
 
@@ -292,10 +294,12 @@ class WixMediaClient:
         filename: str,
         chunk_size: int = DEFAULT_TUS_CHUNK_BYTES,
         location: str | None = None,
+        before_finalize: Callable[[], None] | None = None,
     ) -> FileDescriptor:
         """Wix's resumable flow: tus upload with metadata `filename`, `contentType`, `token`
         (the key is `token`, not `uploadToken` [doc]), then the finalize
-        `PUT <uploadUrl>/<uploadToken>?filename=` with body `{}` [doc]."""
+        `PUT <uploadUrl>/<uploadToken>?filename=` with body `{}` [doc] — the call that creates
+        the file; `before_finalize()` runs just before it."""
         metadata = {"filename": filename, "contentType": mime_type, "token": target.upload_token}
         self.tus_upload(
             target.upload_url,
@@ -305,6 +309,8 @@ class WixMediaClient:
             chunk_size=chunk_size,
             location=location,
         )
+        if before_finalize is not None:
+            before_finalize()
         return self.finalize_resumable(target, filename)
 
     def finalize_resumable(self, target: ResumableTarget, filename: str | None) -> FileDescriptor:
@@ -322,11 +328,16 @@ class WixMediaClient:
         return _logged(file, response, "tus-finalize")
 
     # --- import -----------------------------------------------------------------------------
-    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> FileDescriptor:
+    def import_file(
+        self, url: str, fields: Mapping[str, Any] | None = None, *, retry: bool = True
+    ) -> FileDescriptor:
         """`POST /files/import`: Wix pulls `url` itself (e.g. a presigned S3 GET) [doc].
-        A retry after a read timeout may make Wix import twice (the call is not idempotent)."""
+        A retry after a read timeout may make Wix import twice (the call is not idempotent):
+        `retry=False` sends it once."""
         body = {**_wix_fields(fields or {}), "url": url}
-        answer = self._api("import-file", "POST", f"{MEDIA}/files/import", json_body=body)
+        answer = self._api(
+            "import-file", "POST", f"{MEDIA}/files/import", json_body=body, retry=retry
+        )
         return _file_from(answer, "import-file")
 
     def bulk_import(
