@@ -64,7 +64,6 @@ class TransferSettings:
     """Records of one SQS batch relayed at once (threads; also sizes the HTTP pools)."""
     max_receive_count: int = 5
     """The queue's redrive maxReceiveCount: on that delivery a retryable failure fails the job."""
-    idempotency_expiry_s: int = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,6 @@ class AwsSettings:
     jobs_table: str | None = None
     job_retention_s: int = 30 * 24 * 3600
     """How long a job record lives after its last write (the table's TTL on `expiresAt`)."""
-    idempotency_table: str | None = None
     queue_url: str | None = None
     inbox_bucket: str | None = None
     endpoint_url: str | None = None
@@ -122,14 +120,10 @@ class Settings:
                 ready_wait_s=env.number("RELAY_READY_WAIT_SECONDS", 60.0),
                 worker_concurrency=env.integer("RELAY_WORKER_CONCURRENCY", 10, minimum=1),
                 max_receive_count=env.integer("RELAY_MAX_RECEIVE_COUNT", 5, minimum=1),
-                idempotency_expiry_s=env.integer(
-                    "RELAY_IDEMPOTENCY_EXPIRY_SECONDS", 7 * 24 * 3600, minimum=60
-                ),
             ),
             aws=AwsSettings(
                 jobs_table=env.optional("RELAY_JOBS_TABLE"),
                 job_retention_s=env.integer("RELAY_JOB_RETENTION_DAYS", 30, minimum=1) * 86400,
-                idempotency_table=env.optional("RELAY_IDEMPOTENCY_TABLE"),
                 queue_url=env.optional("RELAY_QUEUE_URL"),
                 inbox_bucket=env.optional("RELAY_INBOX_BUCKET"),
                 endpoint_url=env.optional("AWS_ENDPOINT_URL"),

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     import requests
 
-    from wix_relay.integrations.idempotency import Idempotency
     from wix_relay.integrations.identity import JwksCache
     from wix_relay.integrations.job_store import JobStore
     from wix_relay.integrations.queue import JobQueue
@@ -176,15 +175,6 @@ class Runtime:
         return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="relay")
 
     @cached_property
-    def once(self) -> Idempotency | None:
-        """The exactly-once guard on the idempotency table (None when none is configured)."""
-        if not self.settings.aws.idempotency_table:
-            return None
-        from wix_relay.integrations.idempotency import Idempotency
-
-        return Idempotency(self.settings, self._aws("dynamodb"))
-
-    @cached_property
     def relay(self) -> Relay:
         """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table)."""
         from wix_relay.services.relay import Relay, transfer_options
@@ -196,6 +186,5 @@ class Runtime:
                 ports,
                 transfer_options(self.settings),
                 self.settings.transfer,
-                once=self.once,
                 pool=self.pool,
             )

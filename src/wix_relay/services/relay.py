@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any
 
 from wix_relay.config import Settings, TransferSettings
 from wix_relay.domain.callers import normalize_folder
@@ -36,7 +36,6 @@ from wix_relay.domain.triggers import (
     WorkItem,
     parse_message,
 )
-from wix_relay.integrations.idempotency import InProgress
 from wix_relay.observability import MetricUnit, logger, metrics
 from wix_relay.services.transfer import (
     Outcome,
@@ -49,18 +48,6 @@ from wix_relay.services.transfer import (
 
 Result = dict[str, Any]
 _metrics_lock = threading.Lock()
-
-
-class DuplicateInProgress(Exception):
-    """The same object version is being relayed right now by another invocation."""
-
-
-class Once(Protocol):
-    """The exactly-once guard (`integrations.idempotency.Idempotency`)."""
-
-    def register(self, context: Any) -> None: ...
-
-    def run_once(self, identity: dict[str, str], work: Callable[[], Result]) -> Result: ...
 
 
 def transfer_options(settings: Settings) -> TransferOptions:
@@ -83,20 +70,17 @@ class Relay:
         options: TransferOptions,
         settings: TransferSettings,
         *,
-        once: Once | None,
         pool: ThreadPoolExecutor,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
-        self.once, self.pool = once, pool
+        self.pool = pool
 
     # --- events -------------------------------------------------------------------------------
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """An SQS batch → `{"batchItemFailures"}`; a direct S3 / EventBridge event → processed,
         or raises for Lambda's asynchronous retries."""
-        if self.once is not None and context is not None:
-            self.once.register(context)
         until = claim_until(context)
         records = event.get("Records")
         if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
@@ -147,30 +131,13 @@ class Relay:
             if isinstance(item, ObjectCreated):
                 ref = item.ref
                 logger.thread_safe_append_keys(s3_bucket=ref.bucket, s3_key=ref.key)
-                return self._once(
-                    ref.identity(), lambda: self._relay_object(ref, last_attempt, deadline)
-                )
+                return self._relay_object(ref, last_attempt, deadline)
             assert isinstance(item, ImportRequested)
             job_id = item.job_id
             logger.thread_safe_append_keys(job_id=job_id)
-            return self._once(
-                {"jobId": job_id}, lambda: self._relay_import(job_id, last_attempt, deadline)
-            )
+            return self._relay_import(job_id, last_attempt, deadline)
         finally:
             logger.thread_safe_clear_keys()
-
-    def _once(self, identity: dict[str, str], work: Callable[[], Result]) -> Result:
-        if self.once is None:
-            return work()
-        try:
-            result = self.once.run_once(identity, work)
-        except InProgress as exc:
-            logger.info("the same object is being relayed right now; will retry later")
-            raise DuplicateInProgress(str(exc)) from None
-        if result.get("duplicate"):
-            logger.info("duplicate delivery skipped", extra={"job_id": result.get("jobId")})
-            count("DuplicateEventSkipped")
-        return result
 
     def _relay_object(self, ref: ObjectRef, last_attempt: bool, until: int) -> Result:
         """The HEAD first: it names the object version (the job's identity) whatever fields the

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import requests
 
 from wix_relay.config import WixSettings
+from wix_relay.domain.media import MIME_REFUSAL_RULES
 from wix_relay.integrations.wix._auth import Authenticator
 from wix_relay.integrations.wix._http import (
     Http,
@@ -34,16 +35,8 @@ MEDIA = "/site-media/v1"
 OCTET_STREAM = "application/octet-stream"
 DEFAULT_TUS_CHUNK_BYTES = 8 * 1024 * 1024
 GET_FILES_MAX_IDS = 100  # [doc] get-files takes 1..100 ids
-# [guess] how the upload endpoint says it refuses the MIME type (then octet-stream is retried).
-DEFAULT_MIME_REFUSAL_CODES = frozenset(
-    {
-        "UNSUPPORTED_MIME_TYPE",
-        "MISMATCH_MIME_TYPE",
-        "UNSUPPORTED_FILE_FORMAT",
-        "INVALID_MIME_TYPE",
-        "MIME_TYPE_NOT_SUPPORTED",
-    }
-)
+# How the upload endpoint says it refuses the MIME type (then octet-stream is retried).
+DEFAULT_MIME_REFUSAL_CODES = MIME_REFUSAL_RULES
 
 UploadBody = bytes | bytearray | memoryview | ReadableStream | Iterable[bytes]
 UploadSource = UploadBody | Callable[[], UploadBody]
