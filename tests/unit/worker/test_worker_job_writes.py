@@ -99,7 +99,7 @@ class Jobs:
 def relay_with(jobs: Jobs) -> tuple[Relay, Media]:
     media = Media()
     pool = ThreadPoolExecutor(1)
-    relay = Relay(Ports(Source(), media, jobs), OPTIONS, TransferSettings(), once=None, pool=pool)
+    relay = Relay(Ports(Source(), media, jobs), OPTIONS, TransferSettings(), pool=pool)
     return relay, media
 
 
