@@ -136,7 +136,6 @@ def test_environment_variables_are_the_ones_config_reads(resources: dict[str, An
             {
                 "WIX_CREDENTIALS_SECRET_ID",
                 "RELAY_JOBS_TABLE",
-                "RELAY_IDEMPOTENCY_TABLE",
                 "RELAY_INBOX_BUCKET",
                 "RELAY_UPLOAD_THRESHOLD_BYTES",
                 "RELAY_FOLDER_ROOT",
@@ -158,7 +157,6 @@ def test_worker_knows_the_queue_settings_it_depends_on(resources: dict[str, Any]
     env = props(resources, "WorkerFunction")["Environment"]["Variables"]
     assert env["RELAY_MAX_RECEIVE_COUNT"] == {"Ref": "MaxReceiveCount"}
     assert env["RELAY_WORKER_CONCURRENCY"] == {"Ref": "WorkerBatchSize"}
-    assert env["RELAY_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
 
 
 # --- HTTP API --------------------------------------------------------------------------------
