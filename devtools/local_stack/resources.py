@@ -103,6 +103,6 @@ WORKER_FUNCTION = FunctionSpec(
     "wix_relay.handlers.worker.handler",
     1024,
     900,
-    ("RELAY_IDEMPOTENCY_TABLE", "RELAY_WORKER_CONCURRENCY", "RELAY_MAX_RECEIVE_COUNT"),
+    ("RELAY_WORKER_CONCURRENCY", "RELAY_MAX_RECEIVE_COUNT"),
 )
 FUNCTIONS = {spec.key: spec for spec in (API_FUNCTION, WORKER_FUNCTION)}

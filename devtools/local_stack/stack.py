@@ -180,7 +180,6 @@ def function_environment(
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_INBOX_BUCKET": deployed.inbox_bucket,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
-        "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
         "RELAY_CORS_ORIGINS": ",".join(origins),
     }
     overrides = {

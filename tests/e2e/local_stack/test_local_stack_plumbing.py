@@ -141,7 +141,7 @@ def test_env_file_and_demo_page(probe_stack: RunningStack) -> None:
     assert document["relayUrl"] == probe_stack.relay_url
     worker_env = document["functions"]["worker"]
     assert worker_env["AWS_LAMBDA_FUNCTION_NAME"] == resources.WORKER_FUNCTION.name
-    assert worker_env["RELAY_IDEMPOTENCY_TABLE"] == probe_stack.deployed.idempotency_table
+    assert "RELAY_IDEMPOTENCY_TABLE" not in worker_env  # the job record is the lock
     assert "RELAY_CALLERS_SECRET_ID" not in worker_env
     assert oct(probe_stack.env_file.stat().st_mode & 0o777) == "0o600"
 
