@@ -21,7 +21,6 @@ class Deployed:
     queue_arn: str
     dlq_url: str
     jobs_table: str
-    idempotency_table: str
     wix_secret_id: str
     callers_secret_id: str
 
@@ -182,7 +181,6 @@ def bootstrap(
     )
     dynamodb = aws_client("dynamodb", endpoint_url)
     _create_table(dynamodb, r.JOBS_TABLE, r.JOBS_TTL_ATTRIBUTE)
-    _create_table(dynamodb, r.IDEMPOTENCY_TABLE, r.IDEMPOTENCY_TTL_ATTRIBUTE)
     sqs = aws_client("sqs", endpoint_url)
     queue_url, queue_arn, dlq_url = _create_queues(sqs, visibility_timeout_s)
     _allow_s3_to_send(sqs, queue_url, queue_arn, inbox_bucket)
@@ -193,7 +191,6 @@ def bootstrap(
         queue_arn=queue_arn,
         dlq_url=dlq_url,
         jobs_table=r.JOBS_TABLE,
-        idempotency_table=r.IDEMPOTENCY_TABLE,
         wix_secret_id=r.WIX_CREDENTIALS_SECRET,
         callers_secret_id=r.CALLERS_SECRET,
     )

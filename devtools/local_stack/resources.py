@@ -27,12 +27,10 @@ SQS_BATCHING_WINDOW_S = 2
 """Parameter WorkerBatchingWindowSeconds's default."""
 
 JOBS_TABLE = "wix-relay-jobs"
-IDEMPOTENCY_TABLE = "wix-relay-idempotency"
 TABLE_KEY = "id"
-"""Partition key (string) of both tables."""
+"""Partition key (string) of the jobs table."""
 JOBS_TTL_ATTRIBUTE = "expiresAt"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
-"""Powertools idempotency's default expiry attribute."""
+"""The jobs table's TTL attribute (RELAY_JOB_RETENTION_DAYS)."""
 
 WIX_CREDENTIALS_SECRET = f"{STACK_NAME}/wix-credentials"
 CALLERS_SECRET = f"{STACK_NAME}/callers"
@@ -99,7 +97,6 @@ WORKER_FUNCTION = FunctionSpec(
     1024,
     900,
     (
-        "RELAY_IDEMPOTENCY_TABLE",
         "RELAY_WORKER_CONCURRENCY",
         "RELAY_MAX_RECEIVE_COUNT",
         "RELAY_UPLOAD_THRESHOLD_BYTES",

@@ -208,7 +208,6 @@ def function_environment(
         "RELAY_JOBS_TABLE": deployed.jobs_table,
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
-        "RELAY_IDEMPOTENCY_TABLE": deployed.idempotency_table,
         "RELAY_CORS_ORIGINS": ",".join(origins),
     }
     overrides = {

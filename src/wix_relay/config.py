@@ -12,10 +12,8 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
-TransferMode = Literal["auto", "upload", "resumable", "import"]
-TRANSFER_MODES: tuple[TransferMode, ...] = ("auto", "upload", "resumable", "import")
+from wix_relay.domain.media import MODES, ModeName
 
 DEFAULT_WIX_API_BASE_URL = "https://www.wixapis.com"
 # [doc] upload URLs returned by generate-upload-url point at upload.wixmp.com.
@@ -66,7 +64,7 @@ class ApiSettings:
 class TransferSettings:
     upload_threshold_bytes: int = 10 * MIB
     tus_chunk_bytes: int = 8 * MIB
-    default_mode: TransferMode = "auto"
+    default_mode: ModeName = "auto"
     folder_root: str = "/"
     """Wix folder under which the S3 key's folders are recreated."""
     routes_json: str | None = None
@@ -77,13 +75,13 @@ class TransferSettings:
     """Records of one SQS batch relayed at once (threads; also sizes the HTTP pools)."""
     max_receive_count: int = 5
     """The queue's redrive maxReceiveCount: on that delivery a retryable failure fails the job."""
-    idempotency_expiry_s: int = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
 class AwsSettings:
     jobs_table: str | None = None
-    idempotency_table: str | None = None
+    job_retention_s: int = 30 * 24 * 3600
+    """How long a job record lives after its last write (the table's TTL on `expiresAt`)."""
     queue_url: str | None = None
     endpoint_url: str | None = None
     """Only set in local mode (moto server); botocore also honours AWS_ENDPOINT_URL itself."""
@@ -178,20 +176,17 @@ class Settings:
                     "RELAY_UPLOAD_THRESHOLD_BYTES", 10 * MIB, minimum=1
                 ),
                 tus_chunk_bytes=env.integer("RELAY_TUS_CHUNK_BYTES", 8 * MIB, minimum=256 * 1024),
-                default_mode=env.choice("RELAY_DEFAULT_MODE", "auto", TRANSFER_MODES),
+                default_mode=env.choice("RELAY_DEFAULT_MODE", "auto", MODES),
                 folder_root=env.text("RELAY_FOLDER_ROOT", "/"),
                 routes_json=env.json_document("RELAY_ROUTES"),
                 presign_expiry_s=env.integer("RELAY_PRESIGN_EXPIRY_SECONDS", 900, minimum=60),
                 ready_wait_s=env.number("RELAY_READY_WAIT_SECONDS", 60.0),
                 worker_concurrency=env.integer("RELAY_WORKER_CONCURRENCY", 10, minimum=1),
                 max_receive_count=env.integer("RELAY_MAX_RECEIVE_COUNT", 5, minimum=1),
-                idempotency_expiry_s=env.integer(
-                    "RELAY_IDEMPOTENCY_EXPIRY_SECONDS", 7 * 24 * 3600, minimum=60
-                ),
             ),
             aws=AwsSettings(
                 jobs_table=env.optional("RELAY_JOBS_TABLE"),
-                idempotency_table=env.optional("RELAY_IDEMPOTENCY_TABLE"),
+                job_retention_s=env.integer("RELAY_JOB_RETENTION_DAYS", 30, minimum=1) * 86400,
                 queue_url=env.optional("RELAY_QUEUE_URL"),
                 endpoint_url=env.optional("AWS_ENDPOINT_URL"),
                 region=env.optional("AWS_REGION")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from wix_relay.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     import requests
 
     from wix_relay.domain.callers import Caller
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from wix_relay.integrations.wix.events import WixEventVerifier
     from wix_relay.services.imports import ImportPorts, Imports
     from wix_relay.services.readiness import Readiness, ReadinessPorts
+    from wix_relay.services.relay import Relay
     from wix_relay.services.uploads import Uploads
 
 HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
@@ -69,6 +72,7 @@ class Runtime:
         self.aws_connections = aws_connections
         self.lock = threading.RLock()  # for callers that build parts from several threads
         self._verifiers: dict[str, WixEventVerifier] = {}
+        self._aws_clients: dict[str, Any] = {}
 
     @classmethod
     def for_api(cls, settings: Settings) -> Runtime:
@@ -129,12 +133,16 @@ class Runtime:
         return self.wix
 
     def _aws(self, service: str) -> Any:
-        """A client sized for the worker's threads, or None: created on the first call."""
-        if self.aws_connections is None:
-            return None
-        from wix_relay.integrations.aws_clients import aws_client
+        """The container's one client for `service` (sized for the worker's threads), built on
+        first use."""
+        with self.lock:
+            client = self._aws_clients.get(service)
+            if client is None:
+                from wix_relay.integrations.aws_clients import DEFAULT_POOL_CONNECTIONS, aws_client
 
-        return aws_client(service, self.aws_connections)
+                pool = self.aws_connections or DEFAULT_POOL_CONNECTIONS
+                client = self._aws_clients[service] = aws_client(service, pool)
+            return client
 
     @cached_property
     def source(self) -> S3Source:
@@ -146,9 +154,10 @@ class Runtime:
     def jobs(self) -> JobStore:
         from wix_relay.integrations.job_store import JobStore
 
-        if not self.settings.aws.jobs_table:
+        aws = self.settings.aws
+        if not aws.jobs_table:
             raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-        return JobStore(self.settings.aws.jobs_table, self._aws("dynamodb"))
+        return JobStore(aws.jobs_table, self._aws("dynamodb"), aws.job_retention_s)
 
     @cached_property
     def queue(self) -> JobQueue:
@@ -270,3 +279,27 @@ class Runtime:
             wix=self.wix_client,
             options=options,
         )
+
+    # --- the worker's use case ------------------------------------------------------------------
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker's records run concurrently on this bounded pool."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        concurrency = self.settings.transfer.worker_concurrency
+        return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="relay")
+
+    @cached_property
+    def relay(self) -> Relay:
+        """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table)."""
+        from wix_relay.services.relay import Relay, transfer_options
+        from wix_relay.services.transfer import Ports
+
+        with self.lock:
+            ports = Ports(source=self.source, media=self.wix, jobs=self.jobs)
+            return Relay(
+                ports,
+                transfer_options(self.settings),
+                self.settings.transfer,
+                pool=self.pool,
+            )

@@ -142,7 +142,6 @@ WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
             WIX
             | {
                 "RELAY_JOBS_TABLE",
-                "RELAY_IDEMPOTENCY_TABLE",
                 "RELAY_DEFAULT_MODE",
                 "RELAY_UPLOAD_THRESHOLD_BYTES",
                 "RELAY_FOLDER_ROOT",
@@ -164,7 +163,6 @@ def test_worker_knows_the_queue_settings_it_depends_on(resources: dict[str, Any]
     env = props(resources, "WorkerFunction")["Environment"]["Variables"]
     assert env["RELAY_MAX_RECEIVE_COUNT"] == {"Ref": "MaxReceiveCount"}
     assert env["RELAY_WORKER_CONCURRENCY"] == {"Ref": "WorkerBatchSize"}
-    assert env["RELAY_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
 
 
 # --- HTTP API --------------------------------------------------------------------------------
@@ -323,9 +321,7 @@ def test_queue_policy_admits_only_the_inbox_bucket_of_this_account(resources: di
 # --- state -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "ttl"), [("JobsTable", "expiresAt"), ("IdempotencyTable", "expiration")]
-)
+@pytest.mark.parametrize(("name", "ttl"), [("JobsTable", "expiresAt")])
 def test_tables_on_demand_ttl_point_in_time_recovery(
     resources: dict[str, Any], name: str, ttl: str
 ) -> None:
@@ -367,10 +363,6 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
         "XRayRequiresWildcard": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, ["*"]),
         "ReadWixSecret": ({"secretsmanager:GetSecretValue"}, [WIX_SECRET]),
         "Jobs": ({"dynamodb:GetItem", "dynamodb:PutItem"}, [{"Fn::GetAtt": ["JobsTable", "Arn"]}]),
-        "Idempotency": (
-            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-            [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}],
-        ),
         "ConsumeQueue": (
             {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
@@ -527,7 +519,6 @@ def test_outputs_name_everything_an_operator_needs(cfn: dict[str, Any]) -> None:
         "EventsQueueArn",
         "DeadLetterQueueUrl",
         "JobsTableName",
-        "IdempotencyTableName",
         "WixCredentialsSecretArn",
         "CallersSecretArn",
         "InboxBucketName",

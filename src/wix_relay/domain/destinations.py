@@ -23,14 +23,14 @@ from typing import Any, cast
 
 from wix_relay.domain.callers import folder_within, normalize_folder
 from wix_relay.domain.errors import FieldProblem, InvalidInput
-from wix_relay.domain.jobs import Destination, ModeName
+from wix_relay.domain.jobs import Destination
+from wix_relay.domain.media import MODES, ModeName
 
 # Wix limits for generate-upload-url / import [doc: docs/wix-facts.md "Upload URLs"].
 FILE_PATH_MAX = 100
 FILE_NAME_MAX = 200  # REST reference; newer typings allow more, the stricter one wins
 LABELS_MAX = 50
 LABEL_MAX = 200
-MODES: tuple[ModeName, ...] = ("auto", "upload", "resumable", "import")
 
 META_FILE_PATH = "wix-file-path"
 META_LABELS = "wix-labels"
@@ -207,6 +207,22 @@ def _meta_value(value: str) -> str:
     return "".join(
         p.decode(enc or "ascii", "replace") if isinstance(p, bytes) else p for p, enc in parts
     )
+
+
+def wix_fields(dest: Destination, mime_type: str, size: int | None = None) -> dict[str, Any]:
+    """Wix generate-upload-url / import fields for a destination [doc]."""
+    fields: dict[str, Any] = {"mimeType": mime_type, "fileName": dest.file_name}
+    if size is not None:
+        fields["sizeInBytes"] = str(size)  # a decimal string [doc]
+    if dest.file_path is not None:
+        fields["filePath"] = dest.file_path
+    elif dest.parent_folder_id is not None:
+        fields["parentFolderId"] = dest.parent_folder_id
+    if dest.labels:
+        fields["labels"] = list(dest.labels)
+    if dest.private:
+        fields["private"] = True
+    return fields
 
 
 def _has_control(text: str) -> bool:

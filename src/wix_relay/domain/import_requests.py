@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from wix_relay.domain.media import MIME_TYPE, MODES
 from wix_relay.domain.upload_requests import Field, RequestModel
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 IMPORT_REQUEST = RequestModel(
     "ImportRequest",
@@ -22,7 +22,7 @@ IMPORT_REQUEST = RequestModel(
         Field("fileName", "string", "File name in the Media Manager (default: the key's name).",
               max_length=200),
         Field("mimeType", "string", "MIME type (default: the object's Content-Type, else the "
-              "extension).", max_length=100, pattern=_MIME_TYPE, pattern_hint="type/subtype"),
+              "extension).", max_length=100, pattern=MIME_TYPE, pattern_hint="type/subtype"),
         Field("filePath", "string", "Destination folder (default: your policy's default "
               "folder); must be inside your policy's folders.", max_length=100,
               control_chars_checked=False, example="/partners/acme/2024"),
@@ -31,7 +31,7 @@ IMPORT_REQUEST = RequestModel(
         Field("labels", "string_list", "Labels for the file.", max_items=50, max_length=200),
         Field("private", "boolean", "Private file (only if your policy allows it)."),
         Field("mode", "string", "How the bytes move: auto (default), upload, resumable, import.",
-              enum=("auto", "upload", "resumable", "import")),
+              enum=MODES),
         Field("callbackUrl", "string", "Where to POST the signed import.ready / import.failed "
               "callback (default: your registry callback URL); must be under one of your "
               "policy's callbackUrls.", max_length=2048,

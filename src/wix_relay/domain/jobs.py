@@ -2,11 +2,18 @@
 
     queued → running → uploaded (Wix accepted the bytes) → ready | failed
 
+The job record is the lock: an attempt *claims* the job (status `running`, a claim owner and an
+expiry, written conditionally), and just before the one Wix call that creates the file it marks
+the job `stage: "sending"` (conditional on still owning the claim). A `running` job whose claim
+holds is refused; one whose claim expired is taken over only if it never reached `sending`,
+otherwise Wix may already have the file and the job fails loudly (`WIX_OUTCOME_UNKNOWN`).
+
 A retryable failure (Wix 429/5xx, network, S3 throttling) puts the job back to `queued` with the
 reason in `error` and the queue redelivers it; on the last allowed attempt it becomes `failed`
 with that reason. A permanent failure (validation, object gone, policy, bad path) is `failed` at
 once. Jobs for S3 events have a deterministic id (bucket, key, version), so a repeated event finds
-the same job. Pure Python: the store's item shape is built here, the I/O lives in job_store.
+the same job (its identity is resolved by the HEAD, see `object_version`). Pure Python: the
+store's item shape is built here, the I/O lives in job_store.
 """
 
 from __future__ import annotations
@@ -18,12 +25,37 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from wix_relay.domain.media import ModeName
+
 JobStatus = Literal["queued", "running", "uploaded", "ready", "failed"]
 JobOrigin = Literal["s3", "import"]
-ModeName = Literal["auto", "upload", "resumable", "import"]
 
 DONE_STATUSES: frozenset[str] = frozenset({"uploaded", "ready"})
 """Wix holds the bytes: the job must never upload again."""
+OUTCOME_UNKNOWN = "WIX_OUTCOME_UNKNOWN"
+"""The code of a job that may already have reached Wix but cannot tell: never re-sent blindly."""
+SENDING = "sending"
+
+ClaimState = Literal["finished", "held", "unknown", "free"]
+
+
+class ClaimHeld(Exception):
+    """Another attempt holds the job (or won the race to claim it): redeliver later."""
+
+
+class ClaimLost(Exception):
+    """This attempt's claim was taken over: it must stop before sending anything to Wix."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who runs the job, until when (epoch seconds)."""
+
+    owner: str
+    until: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"owner": self.owner, "until": self.until}
 
 
 def utc_now() -> str:
@@ -69,11 +101,21 @@ class ObjectRef:
         return cls(
             bucket=str(doc["bucket"]),
             key=str(doc["key"]),
-            version_id=_opt_str(doc.get("versionId")),
-            etag=_opt_str(doc.get("etag")),
-            sequencer=_opt_str(doc.get("sequencer")),
+            version_id=opt_str(doc.get("versionId")),
+            etag=opt_str(doc.get("etag")),
+            sequencer=opt_str(doc.get("sequencer")),
             size=int(size) if size is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """HEAD of the object: `ref` carries the resolved version id, ETag and size."""
+
+    ref: ObjectRef
+    size: int
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,11 +149,11 @@ class Destination:
     def from_dict(cls, doc: Mapping[str, Any]) -> Destination:
         return cls(
             file_name=str(doc["fileName"]),
-            file_path=_opt_str(doc.get("filePath")),
-            mime_type=_opt_str(doc.get("mimeType")),
+            file_path=opt_str(doc.get("filePath")),
+            mime_type=opt_str(doc.get("mimeType")),
             labels=tuple(str(label) for label in doc.get("labels") or ()),
             private=bool(doc.get("private", False)),
-            parent_folder_id=_opt_str(doc.get("parentFolderId")),
+            parent_folder_id=opt_str(doc.get("parentFolderId")),
         )
 
 
@@ -155,6 +197,9 @@ class Job:
     error: JobError | None = None
     attempts: int = 0
     idempotency_key: str | None = None
+    claim: Claim | None = None
+    stage: str | None = None
+    """`sending`: the Wix call that creates the file was (about to be) sent by `claim.owner`."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown stored attributes, kept so a save never drops what another version wrote."""
 
@@ -205,8 +250,23 @@ class Job:
             return True
         return self.status == "failed" and not (self.error and self.error.retryable)
 
-    def start(self, now: str | None = None) -> Job:
-        return self._to("running", now, attempts=self.attempts + 1)
+    def claim_state(self, now_s: float) -> ClaimState:
+        """What a new attempt may do: nothing (finished), wait (held), nothing blind (unknown:
+        an earlier attempt may have reached Wix), or claim it (free)."""
+        if self.finished:
+            return "finished"
+        if self.status != "running":
+            return "free"
+        if self.claim is not None and self.claim.until > now_s:
+            return "held"
+        # Expired (or written by a version without claims): did it reach Wix?
+        return "free" if self.claim is not None and self.stage != SENDING else "unknown"
+
+    def start(self, now: str | None = None, claim: Claim | None = None) -> Job:
+        return self._to("running", now, attempts=self.attempts + 1, claim=claim, stage=None)
+
+    def sending(self, now: str | None = None) -> Job:
+        return replace(self, stage=SENDING, updated_at=now or utc_now())
 
     def uploaded(self, file: WixFileRef, now: str | None = None) -> Job:
         return self._to("uploaded", now, file=file, error=None)
@@ -223,6 +283,9 @@ class Job:
         return self._to("queued", now, error=error)
 
     def _to(self, status: JobStatus, now: str | None, **changes: Any) -> Job:
+        if status != "running":  # the claim and stage only mean something while running
+            changes.setdefault("claim", None)
+            changes.setdefault("stage", None)
         return replace(self, status=status, updated_at=now or utc_now(), **changes)
 
     # --- shapes ----------------------------------------------------------------------------
@@ -247,6 +310,8 @@ class Job:
             "file": self.file.as_dict() if self.file else None,
             "error": self.error.as_dict() if self.error else None,
             "idempotencyKey": self.idempotency_key,
+            "claim": self.claim.as_dict() if self.claim else None,
+            "stage": self.stage,
         }
         for name, value in optional.items():
             if value is None:
@@ -271,7 +336,11 @@ class Job:
             "file",
             "error",
             "idempotencyKey",
+            "claim",
+            "stage",
+            "expiresAt",  # the store's TTL, rewritten on every write
         }
+        claim_doc = item.get("claim")
         file_doc = item.get("file")
         error_doc = item.get("error")
         dest_doc = item.get("destination")
@@ -283,12 +352,12 @@ class Job:
             mode=cast(ModeName, str(item.get("mode", "auto"))),
             created_at=str(item["createdAt"]),
             updated_at=str(item["updatedAt"]),
-            caller_id=_opt_str(item.get("callerId")),
+            caller_id=opt_str(item.get("callerId")),
             destination=Destination.from_dict(dest_doc) if dest_doc else None,
             file=WixFileRef(
                 id=str(file_doc["id"]),
-                url=_opt_str(file_doc.get("url")),
-                operation_status=_opt_str(file_doc.get("operationStatus")),
+                url=opt_str(file_doc.get("url")),
+                operation_status=opt_str(file_doc.get("operationStatus")),
             )
             if file_doc
             else None,
@@ -300,7 +369,9 @@ class Job:
             if error_doc
             else None,
             attempts=int(item.get("attempts", 0)),
-            idempotency_key=_opt_str(item.get("idempotencyKey")),
+            idempotency_key=opt_str(item.get("idempotencyKey")),
+            claim=Claim(str(claim_doc["owner"]), int(claim_doc["until"])) if claim_doc else None,
+            stage=opt_str(item.get("stage")),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -321,6 +392,21 @@ class Job:
         return out
 
 
+def object_version(event: ObjectRef, info: ObjectInfo) -> ObjectRef:
+    """The object version a delivery names, resolved by its HEAD, so that every delivery of it
+    agrees whatever fields it carried: the version id when the bucket is versioned, else the
+    ETag (the event's when it names one: a mismatch is then SOURCE_CHANGED, not another job)."""
+    version = info.ref.version_id
+    versioned = bool(version) and version != "null"
+    return ObjectRef(
+        bucket=event.bucket,
+        key=event.key,
+        version_id=version if versioned else None,
+        etag=event.etag or info.ref.etag,
+        size=info.size,
+    )
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
@@ -338,18 +424,25 @@ def import_job_id(caller_id: str, idempotency_key: str | None) -> str:
     return "imp-" + _digest(caller_id, idempotency_key)
 
 
-def _opt_str(value: Any) -> str | None:
+def opt_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
 __all__ = [
+    "Claim",
+    "ClaimHeld",
+    "ClaimLost",
     "Destination",
     "Job",
     "JobError",
     "JobStatus",
+    "ModeName",
+    "ObjectInfo",
     "ObjectRef",
     "WixFileRef",
     "import_job_id",
+    "object_version",
+    "opt_str",
     "s3_job_id",
     "utc_now",
 ]

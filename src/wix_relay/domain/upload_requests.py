@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from wix_relay.domain.callers import folder_path_pattern
 from wix_relay.domain.errors import FieldProblem, InvalidInput
+from wix_relay.domain.media import MIME_TYPE
 
 Kind = Literal["string", "size", "boolean", "string_list", "object"]
 MAX_SIZE_BYTES = 2**63 - 1
@@ -29,7 +30,6 @@ _DECIMAL = re.compile(r"[0-9]{1,19}")
 # and (required fields) not only whitespace.
 _NO_CONTROL = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 _NO_CONTROL_NOT_BLANK = r"^(?=[\s\S]*\S)[^\u0000-\u001f\u007f-\u009f]*$"
-_MIME_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _common_fields(labels_max: int) -> tuple[Field, ...]:
             "MIME type of the file, e.g. image/jpeg; must be allowed by your policy.",
             required=True,
             max_length=100,
-            pattern=_MIME_TYPE,
+            pattern=MIME_TYPE,
             pattern_hint="type/subtype",
             example="image/jpeg",
         ),

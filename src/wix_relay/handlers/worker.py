@@ -10,10 +10,7 @@ Triggers (each message becomes work items for `services.relay.Relay`):
   Lambda's asynchronous retries apply.
 - `s3:TestEvent` and non-creation events are logged and acknowledged.
 
-Exactly once: Powertools idempotency on DynamoDB keyed by the object version (bucket, key,
-versionId — or ETag + sequencer when unversioned), in-progress expiry tied to the Lambda's
-remaining time (`integrations/idempotency.py`); and the job (deterministic id per object version)
-refuses to upload twice.
+Exactly once: see `services/relay.py` and docs/s3-path.md.
 """
 
 from __future__ import annotations
@@ -23,77 +20,25 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wix_relay.config import Settings
-from wix_relay.domain.transfer import Ports, WorkItem, parse_message
-from wix_relay.integrations.idempotency import idempotency
-from wix_relay.observability import instrumented, logger
+from wix_relay.observability import instrumented
 from wix_relay.runtime import Runtime
-from wix_relay.services.relay import Relay, transfer_options
 
 SETTINGS = Settings.from_env()
 
 
 class Worker:
-    """The worker's per-container parts (built on the first event) and its event dispatch."""
+    """The worker's per-container runtime (parts built on the first event) and its entry."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runtime = Runtime.for_worker(settings)
-        self.options = transfer_options(settings)
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.transfer.worker_concurrency, thread_name_prefix="relay"
-        )
-        self._relay: Relay | None = None
 
-    def relay(self) -> Relay:
-        with self.runtime.lock:
-            if self._relay is None:
-                runtime = self.runtime
-                ports = Ports(source=runtime.source, media=runtime.wix, jobs=runtime.jobs)
-                self._relay = Relay(
-                    ports,
-                    runtime.jobs,
-                    self.options,
-                    self.settings.transfer.default_mode,
-                    idempotency(self.settings),
-                )
-            return self._relay
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        return self.runtime.pool
 
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        relay = self.relay()
-        if relay.once is not None and context is not None:
-            relay.once.register(context)
-        records = event.get("Records")
-        if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
-            from wix_relay.integrations.batch import process_sqs_batch
-
-            return process_sqs_batch(event, self._sqs_record, self.pool, context)
-        items = parse_message(event)
-        failures = [
-            str(exc)
-            for exc in self.pool.map(lambda i: self._safely(i, last_attempt=False), items)
-            if exc is not None
-        ]
-        if failures:  # asynchronous invocation: Lambda retries, then its on-failure destination
-            raise RuntimeError(f"{len(failures)} of {len(items)} objects will be retried")
-        return {"processed": len(items)}
-
-    def _sqs_record(self, record: Any) -> None:
-        receive_count = int(record.attributes.approximate_receive_count or 1)
-        last_attempt = receive_count >= self.settings.transfer.max_receive_count
-        try:
-            items = parse_message(record.body)
-        except ValueError as exc:
-            logger.error("malformed message", extra={"message_id": record.message_id})
-            raise ValueError(f"message {record.message_id}: {exc}") from exc
-        for item in items:
-            self.relay().run_item(item, last_attempt=last_attempt)
-
-    def _safely(self, item: WorkItem, *, last_attempt: bool) -> BaseException | None:
-        try:
-            self.relay().run_item(item, last_attempt=last_attempt)
-        except Exception as exc:
-            return exc
-        return None
+        return self.runtime.relay.handle(event, context)
 
 
 _worker: Worker | None = None

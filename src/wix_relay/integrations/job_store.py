@@ -1,26 +1,37 @@
 """Jobs in DynamoDB (`RELAY_JOBS_TABLE`, partition key `id`): the `JobRepository` port.
 
-The item shape is the domain's (`Job.to_item`); this module only (de)serialises and does the
-conditional writes.
+The item shape is the domain's (`Job.to_item`); this module only (de)serialises, stamps the TTL
+attribute `expiresAt` (epoch seconds, now + the retention) on every write, and does the
+conditional writes that make the job record the lock (`claim`, `save(owner=)`).
 """
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.domain.jobs import Job
+from wix_relay.domain.jobs import ClaimLost, Job
 from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+DEFAULT_RETENTION_S = 30 * 24 * 3600
+
+
 class JobStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        retention_s: int = DEFAULT_RETENTION_S,
+    ) -> None:
         if not table_name:
             raise ValueError("RELAY_JOBS_TABLE is not configured")
         self.table_name = table_name
+        self.retention_s = retention_s
         self._client = client
 
     @property
@@ -38,21 +49,56 @@ class JobStore:
 
     def create(self, job: Job) -> tuple[Job, bool]:
         """Put the job unless its id exists; returns (the stored job, whether it was created)."""
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=_encode(job.to_item()),
-                ConditionExpression="attribute_not_exists(id)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            existing = self.get(job.id)
-            if existing is None:  # deleted in between: try once more
-                return self.create(job)
-            return existing, False
-        return job, True
+        if self.claim(job, None):
+            return job, True
+        existing = self.get(job.id)
+        if existing is None:  # deleted in between: try once more
+            return self.create(job)
+        return existing, False
 
-    def save(self, job: Job) -> None:
-        self.client.put_item(TableName=self.table_name, Item=_encode(job.to_item()))
+    def claim(self, job: Job, expected: Job | None) -> bool:
+        """Write `job` only if the stored record is still `expected` (None: no record) — as far
+        as a competing attempt can change it: status, attempts, claim owner and stage."""
+        values: dict[str, Any] = {}
+        if expected is None:
+            condition = "attribute_not_exists(id)"
+        else:
+            condition = "#status = :status AND attempts = :attempts"
+            values = {":status": expected.status, ":attempts": expected.attempts}
+            if expected.claim is not None:
+                condition += " AND claim.#owner = :owner"
+                values[":owner"] = expected.claim.owner
+            if expected.stage is None:
+                condition += " AND attribute_not_exists(stage)"
+        return self._put(job, condition, values)
+
+    def save(self, job: Job, *, owner: str | None = None) -> None:
+        """Write the job; with `owner`, only while that attempt still holds the claim (else
+        `ClaimLost`)."""
+        if owner is None:
+            self._put(job)
+        elif not self._put(job, "claim.#owner = :owner", {":owner": owner}):
+            raise ClaimLost(f"job {job.id} was claimed by another attempt")
+
+    def _put(
+        self, job: Job, condition: str | None = None, values: dict[str, Any] | None = None
+    ) -> bool:
+        item = job.to_item()
+        item["expiresAt"] = int(time.time()) + self.retention_s
+        request: dict[str, Any] = {"TableName": self.table_name, "Item": _encode(item)}
+        if condition is not None:
+            request["ConditionExpression"] = condition
+            names = {"#status": "status", "#owner": "owner"}
+            used = {k: v for k, v in names.items() if k in condition}
+            if used:
+                request["ExpressionAttributeNames"] = used
+            if values:
+                request["ExpressionAttributeValues"] = _encode(values)
+        try:
+            self.client.put_item(**request)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
 
 def _encode(item: dict[str, Any]) -> dict[str, Any]:

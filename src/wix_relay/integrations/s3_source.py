@@ -2,7 +2,7 @@
 
 Read-only: nothing here writes, tags or deletes the source object. Bodies are streamed
 (`read(n)` on the GetObject body); an object is never read whole. boto3 clients are created once
-per container by `aws_clients.aws_client` (lazily, thread-safe).
+per container by `runtime.Runtime` (lazily, thread-safe).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from wix_relay.domain.errors import (
     SourceNotFound,
     SourceUnavailable,
 )
-from wix_relay.domain.jobs import ObjectRef
-from wix_relay.domain.transfer import ObjectInfo, Readable
+from wix_relay.domain.jobs import ObjectInfo, ObjectRef
 from wix_relay.integrations.aws_clients import aws_client
 
 if TYPE_CHECKING:
@@ -74,7 +73,7 @@ class S3Source:
             metadata=dict(head.get("Metadata") or {}),
         )
 
-    def open(self, ref: ObjectRef, offset: int = 0) -> Readable:
+    def open(self, ref: ObjectRef, offset: int = 0) -> _Body | io.BytesIO:
         """A readable stream of the object from `offset` (a ranged GET when offset > 0)."""
         if ref.size is not None and offset >= ref.size:
             return io.BytesIO(b"")

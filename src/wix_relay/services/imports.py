@@ -17,7 +17,7 @@ from wix_relay.domain.destinations import checked_destination
 from wix_relay.domain.errors import FieldProblem, InvalidInput, NotFound, RelayError
 from wix_relay.domain.import_requests import IMPORT_REQUEST
 from wix_relay.domain.jobs import Destination, Job, JobError, ModeName, ObjectRef, import_job_id
-from wix_relay.domain.transfer import detect_mime
+from wix_relay.domain.media import detect_mime
 from wix_relay.observability import emit, logger
 
 if TYPE_CHECKING:

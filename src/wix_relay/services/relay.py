@@ -1,49 +1,51 @@
-"""Relaying one work item (an S3 object or a partner import job) into Wix, exactly once.
+"""Relaying the worker's events (SQS batches, direct S3 / EventBridge events) into Wix, exactly
+once: each work item (an S3 object or a partner import job) → its job → `run_job`.
 
-The orchestration around `domain.transfer.run_job`: the job (created for an S3 object, loaded
-for an import), the exactly-once guard, and every outcome recorded as a log line and a metric
-(`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventSkipped`).
+Around `services.transfer.run_job`: the job (created for an S3 object, loaded for an import), the
+exactly-once guard, SQS partial-batch answers, and every outcome recorded as a log line and a
+metric (`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventSkipped`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from wix_relay.config import Settings
+from wix_relay.config import Settings, TransferSettings
 from wix_relay.domain.callers import normalize_folder
 from wix_relay.domain.destinations import Route, parse_routes
-from wix_relay.domain.jobs import Job, ModeName, ObjectRef
-from wix_relay.domain.transfer import (
+from wix_relay.domain.jobs import (
+    OUTCOME_UNKNOWN,
+    Claim,
+    ClaimHeld,
+    ClaimLost,
+    Job,
+    JobError,
+    ObjectInfo,
+    ObjectRef,
+    object_version,
+)
+from wix_relay.domain.triggers import (
     Ignored,
     ImportRequested,
     ObjectCreated,
+    WorkItem,
+    parse_message,
+)
+from wix_relay.observability import MetricUnit, emit, logger
+from wix_relay.services.transfer import (
     Outcome,
     Ports,
     RetryLater,
     TransferOptions,
-    WorkItem,
+    job_error,
     run_job,
 )
-from wix_relay.integrations.idempotency import InProgress
-from wix_relay.observability import MetricUnit, emit, logger
-
-if TYPE_CHECKING:
-    from wix_relay.integrations.job_store import JobStore
 
 Result = dict[str, Any]
-
-
-class DuplicateInProgress(Exception):
-    """The same object version is being relayed right now by another invocation."""
-
-
-class Once(Protocol):
-    """The exactly-once guard (`integrations.idempotency.Idempotency`)."""
-
-    def register(self, context: Any) -> None: ...
-
-    def run_once(self, identity: dict[str, str], work: Callable[[], Result]) -> Result: ...
 
 
 def transfer_options(settings: Settings) -> TransferOptions:
@@ -62,64 +64,135 @@ class Relay:
     def __init__(
         self,
         ports: Ports,
-        jobs: JobStore,
         options: TransferOptions,
-        default_mode: ModeName,
-        once: Once | None,
+        settings: TransferSettings,
+        *,
+        pool: ThreadPoolExecutor,
     ) -> None:
-        self.ports, self.jobs, self.options = ports, jobs, options
-        self.default_mode, self.once = default_mode, once
+        self.ports, self.options = ports, options
+        self.default_mode = settings.default_mode
+        self.max_receive_count = settings.max_receive_count
+        self.pool = pool
 
-    def run_item(self, item: WorkItem, *, last_attempt: bool) -> Result | None:
-        """Relay one work item; raises when it should be redelivered."""
+    # --- events -------------------------------------------------------------------------------
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """An SQS batch → `{"batchItemFailures"}`; a direct S3 / EventBridge event → processed,
+        or raises for Lambda's asynchronous retries."""
+        until = claim_until(context)
+        records = event.get("Records")
+        if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
+            from wix_relay.integrations.batch import process_sqs_batch
+
+            return process_sqs_batch(
+                event, lambda record: self._sqs_record(record, until), self.pool, context
+            )
+        items = parse_message(event)
+        failures = [
+            str(exc)
+            for exc in self.pool.map(lambda i: self._safely(i, until), items)
+            if exc is not None
+        ]
+        if failures:  # asynchronous invocation: Lambda retries, then its on-failure destination
+            raise RuntimeError(f"{len(failures)} of {len(items)} objects will be retried")
+        return {"processed": len(items)}
+
+    def _sqs_record(self, record: Any, until: int) -> None:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        last_attempt = receive_count >= self.max_receive_count
+        try:
+            items = parse_message(record.body)
+        except ValueError as exc:
+            logger.error("malformed message", extra={"message_id": record.message_id})
+            raise ValueError(f"message {record.message_id}: {exc}") from exc
+        for item in items:
+            self.run_item(item, last_attempt=last_attempt, until=until)
+
+    def _safely(self, item: WorkItem, until: int) -> BaseException | None:
+        try:
+            self.run_item(item, last_attempt=False, until=until)
+        except Exception as exc:
+            return exc
+        return None
+
+    # --- one work item ------------------------------------------------------------------------
+    def run_item(
+        self, item: WorkItem, *, last_attempt: bool, until: int | None = None
+    ) -> Result | None:
+        """Relay one work item; raises when it should be redelivered. `until`: when this
+        attempt's claim on the job expires (epoch seconds)."""
         if isinstance(item, Ignored):
             logger.info("event ignored", extra={"reason": item.reason})
             return None
+        deadline = until if until is not None else claim_until(None)
         try:
             if isinstance(item, ObjectCreated):
                 ref = item.ref
                 logger.thread_safe_append_keys(s3_bucket=ref.bucket, s3_key=ref.key)
-                return self._once(ref.identity(), lambda: self._relay_object(ref, last_attempt))
+                return self._relay_object(ref, last_attempt, deadline)
             assert isinstance(item, ImportRequested)
             job_id = item.job_id
             logger.thread_safe_append_keys(job_id=job_id)
-            return self._once({"jobId": job_id}, lambda: self._relay_import(job_id, last_attempt))
+            return self._relay_import(job_id, last_attempt, deadline)
         finally:
             logger.thread_safe_clear_keys()
 
-    def _once(self, identity: dict[str, str], work: Callable[[], Result]) -> Result:
-        if self.once is None:
-            return work()
+    def _relay_object(self, ref: ObjectRef, last_attempt: bool, until: int) -> Result:
+        """The HEAD first: it names the object version (the job's identity) whatever fields the
+        event carried. A HEAD that fails retryably is logged, counted and redelivered (the
+        message ends in the DLQ if it never succeeds); a permanent one fails the job the event
+        names."""
         try:
-            result = self.once.run_once(identity, work)
-        except InProgress as exc:
-            logger.info("the same object is being relayed right now; will retry later")
-            raise DuplicateInProgress(str(exc)) from None
-        if result.get("duplicate"):
-            logger.info("duplicate delivery skipped", extra={"job_id": result.get("jobId")})
-            emit("DuplicateEventSkipped")
-        return result
+            info = self.ports.source.head(ref)
+        except Exception as exc:
+            error = job_error(exc)
+            if error.retryable:
+                logger.warning(
+                    "reading the object failed; will be retried",
+                    extra={"reason": error.code, "detail": error.message},
+                )
+                emit("RelayFailed", reason=error.code)
+                raise
+            named = object_version(ref, ObjectInfo(ref=ref, size=ref.size or 0))
+            failed = Job.for_s3_object(named, self.default_mode).failed(error)
+            job, created = self.ports.jobs.create(failed)
+            outcome = Outcome(job, skipped=not created and job.finished)
+            if not created and not job.finished:  # another attempt owns it: let it decide
+                raise ClaimHeld(f"job {job.id} is {job.status}") from exc
+            return self._recorded(outcome)
+        job = Job.for_s3_object(object_version(ref, info), self.default_mode)
+        return self._run(job, None, last_attempt, until, info)
 
-    def _relay_object(self, ref: ObjectRef, last_attempt: bool) -> Result:
-        # Nobody queued an S3-event job: it is stored already running (one DynamoDB write less
-        # per object). A job that exists from an earlier delivery starts a new attempt instead.
-        job, created = self.jobs.create(Job.for_s3_object(ref, self.default_mode).start())
-        return self._run(job, last_attempt, started=created)
-
-    def _relay_import(self, job_id: str, last_attempt: bool) -> Result:
-        job = self.jobs.get(job_id)
+    def _relay_import(self, job_id: str, last_attempt: bool, until: int) -> Result:
+        job = self.ports.jobs.get(job_id)
         if job is None:
             logger.error("import job not found; message dropped")
             return {"jobId": job_id, "status": "missing"}
         logger.thread_safe_append_keys(s3_bucket=job.source.bucket, s3_key=job.source.key)
-        return self._run(job, last_attempt)
+        return self._run(None, job, last_attempt, until, None)
 
-    def _run(self, job: Job, last_attempt: bool, *, started: bool = False) -> Result:
-        logger.thread_safe_append_keys(job_id=job.id)
+    def _run(
+        self,
+        fresh: Job | None,
+        stored: Job | None,
+        last_attempt: bool,
+        until: int,
+        info: ObjectInfo | None,
+    ) -> Result:
+        named = fresh or stored
+        assert named is not None
+        logger.thread_safe_append_keys(job_id=named.id)
         try:
+            claimed = self._claim(fresh, stored, until)
+            if isinstance(claimed, Outcome):
+                return self._recorded(claimed)
             outcome = run_job(
-                job, self.ports, self.options, last_attempt=last_attempt, started=started
+                claimed, self.ports, self.options, last_attempt=last_attempt, info=info
             )
+        except (ClaimHeld, ClaimLost) as exc:
+            logger.info(
+                "another attempt holds the job; will retry later", extra={"detail": str(exc)}
+            )
+            raise
         except RetryLater as retry:
             logger.warning(
                 "relay failed; will be retried" if not last_attempt else "relay failed for good",
@@ -127,8 +200,56 @@ class Relay:
             )
             emit("RelayFailed", reason=retry.error.code)
             raise
+        return self._recorded(outcome)
+
+    def _claim(self, fresh: Job | None, stored: Job | None, until: int) -> Job | Outcome:
+        """The job record is the lock: claim it with a conditional write, or say why not.
+        `fresh`: a new job to create (S3 events); `stored`: the record as read (imports)."""
+        claim = Claim(f"{uuid.uuid4().hex}", until)
+        jobs = self.ports.jobs
+        if fresh is not None:
+            started = fresh.start(claim=claim)
+            if jobs.claim(started, None):
+                return started
+            stored = jobs.get(fresh.id)
+        if stored is None:
+            raise ClaimHeld("the job changed while being claimed")
+        state = stored.claim_state(time.time())
+        if state == "finished":
+            return Outcome(stored, skipped=True)
+        if state == "held":
+            raise ClaimHeld(f"job {stored.id} is running (attempt {stored.attempts})")
+        if state == "unknown":  # an earlier attempt may have reached Wix: never re-send blindly
+            failed = stored.failed(JobError(OUTCOME_UNKNOWN, INTERRUPTED))
+            if not jobs.claim(failed, stored):
+                raise ClaimHeld("the job changed while being claimed")
+            logger.error("relay interrupted after sending to Wix; not sent again")
+            return Outcome(failed)
+        started = stored.start(claim=claim)
+        if not jobs.claim(started, stored):
+            raise ClaimHeld("another attempt claimed the job first")
+        return started
+
+    def _recorded(self, outcome: Outcome) -> Result:
         record(outcome)
         return {"jobId": outcome.job.id, "status": outcome.job.status}
+
+
+INTERRUPTED = (
+    "an earlier attempt stopped after (or while) sending the file to Wix, so Wix may hold it; "
+    "it is not sent again: check the Media Manager (externalInfo names this job)"
+)
+CLAIM_GRACE_S = 30
+"""A claim outlives its invocation's deadline by this much (clock skew between containers)."""
+DEFAULT_CLAIM_S = 900
+"""Without a Lambda context: the longest a Lambda invocation may run."""
+
+
+def claim_until(context: Any) -> int:
+    """When this invocation's claims expire: its deadline (Lambda's remaining time) + grace."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    seconds = remaining_ms() / 1000 if callable(remaining_ms) else DEFAULT_CLAIM_S
+    return int(time.time() + seconds) + CLAIM_GRACE_S
 
 
 def record(outcome: Outcome) -> None:

@@ -115,11 +115,10 @@ def test_resources_are_those_of_a_deployment(probe_stack: RunningStack) -> None:
     assert set(wix) == {"apiKey", "siteId"}
 
     dynamodb = aws_client("dynamodb", url)
-    for table in (deployed.jobs_table, deployed.idempotency_table):
-        schema = dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
-        assert schema == [{"AttributeName": resources.TABLE_KEY, "KeyType": "HASH"}]
-    ttl = dynamodb.describe_time_to_live(TableName=deployed.idempotency_table)
-    assert ttl["TimeToLiveDescription"]["AttributeName"] == resources.IDEMPOTENCY_TTL_ATTRIBUTE
+    schema = dynamodb.describe_table(TableName=deployed.jobs_table)["Table"]["KeySchema"]
+    assert schema == [{"AttributeName": resources.TABLE_KEY, "KeyType": "HASH"}]
+    ttl = dynamodb.describe_time_to_live(TableName=deployed.jobs_table)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == resources.JOBS_TTL_ATTRIBUTE
 
     sqs = aws_client("sqs", url)
     attrs = sqs.get_queue_attributes(QueueUrl=deployed.queue_url, AttributeNames=["All"])
@@ -141,7 +140,7 @@ def test_env_file_and_demo_page(probe_stack: RunningStack) -> None:
     assert document["relayUrl"] == probe_stack.relay_url
     worker_env = document["functions"]["worker"]
     assert worker_env["AWS_LAMBDA_FUNCTION_NAME"] == resources.WORKER_FUNCTION.name
-    assert worker_env["RELAY_IDEMPOTENCY_TABLE"] == probe_stack.deployed.idempotency_table
+    assert "RELAY_IDEMPOTENCY_TABLE" not in worker_env  # the job record is the lock
     assert "RELAY_CALLERS_SECRET_ID" not in worker_env
     assert oct(probe_stack.env_file.stat().st_mode & 0o777) == "0o600"
 

@@ -266,10 +266,11 @@ def test_lambda_entry_point_emits_metrics_and_keyed_logs(
     from local_stack.lambda_context import LambdaContext
 
     from wix_relay.handlers import worker as module
+    from wix_relay.observability import logger
 
     monkeypatch.setattr(module, "_worker", worker_rig.worker)
     log_stream = io.StringIO()
-    monkeypatch.setattr(module.logger.registered_handler, "stream", log_stream)
+    monkeypatch.setattr(logger.registered_handler, "stream", log_stream)
     good = worker_rig.put("metrics/good.jpg", bucket=VERSIONED)
     bad = worker_rig.put("metrics/page.html", b"<html></html>", content_type="text/html")
     event = worker_rig.sqs_event(worker_rig.s3_event(good), worker_rig.s3_event(bad))

@@ -140,8 +140,6 @@ def failed_event(key: WixAppKey, file_id: str, sequence: int, upload_id: str) ->
     return key.event(FILE_FAILED, domain_event(file_id, sequence, body, "file_failed"))
 
 
-
-
 def test_unknown_types_and_files_are_acknowledged(
     own_key_rig: ReadinessRig, wix_app_key: WixAppKey
 ) -> None:

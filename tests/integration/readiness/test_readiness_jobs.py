@@ -60,7 +60,7 @@ def test_an_import_becomes_ready_by_its_event_with_one_callback(
 
 
 def test_a_failed_import(own_key_rig: ReadinessRig, wix_app_key: WixAppKey) -> None:
-    job = uploaded_job(import_job("partner-open"), "bad~mv2.png")
+    job = uploaded_job(import_job("partner-open", callbackRef="partner-open"), "bad~mv2.png")
     post_event(own_key_rig, failed_event(wix_app_key, "bad~mv2.png", 1, job.id))
     public = own_key_rig.call("GET", f"/v1/imports/{job.id}").json()
     assert public["status"] == "failed" and public["error"]["code"] == "FILE_PROCESSING_FAILED"

@@ -10,10 +10,11 @@ from wix_relay.domain.destinations import (
     match_route,
     object_destination,
     parse_routes,
+    wix_fields,
 )
 from wix_relay.domain.errors import InvalidInput
 from wix_relay.domain.jobs import Destination, Job, JobError, ObjectRef, WixFileRef
-from wix_relay.domain.transfer import detect_mime, plan_mode, wix_fields
+from wix_relay.domain.media import detect_mime, plan_mode
 
 ROOT = Route(folder_root="/inbox")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wix_relay.domain.destinations import InvalidDestination
 from wix_relay.domain.errors import SourceNotFound, SourceUnavailable
-from wix_relay.domain.transfer import is_mime_refusal, job_error
+from wix_relay.domain.media import is_mime_refusal
 from wix_relay.integrations.secrets import SecretUnavailable
 from wix_relay.integrations.wix import (
     SourceError,
@@ -13,6 +13,7 @@ from wix_relay.integrations.wix import (
     WixServerError,
     WixValidationError,
 )
+from wix_relay.services.transfer import job_error
 
 
 def test_wix_errors_keep_their_rule_and_retryability() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wix_relay.domain.jobs import ObjectRef, s3_job_id
-from wix_relay.domain.transfer import (
+from wix_relay.domain.triggers import (
     Ignored,
     ImportRequested,
     MalformedMessage,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import requests
 
 from wix_relay.config import WixSettings
+from wix_relay.domain.media import MIME_REFUSAL_RULES
 from wix_relay.integrations.wix._auth import Authenticator
 from wix_relay.integrations.wix._http import (
     Http,
@@ -39,16 +40,8 @@ MEDIA = "/site-media/v1"
 OCTET_STREAM = "application/octet-stream"
 DEFAULT_TUS_CHUNK_BYTES = 8 * 1024 * 1024
 GET_FILES_MAX_IDS = 100  # [doc] get-files takes 1..100 ids
-# [guess] how the upload endpoint says it refuses the MIME type (then octet-stream is retried).
-DEFAULT_MIME_REFUSAL_CODES = frozenset(
-    {
-        "UNSUPPORTED_MIME_TYPE",
-        "MISMATCH_MIME_TYPE",
-        "UNSUPPORTED_FILE_FORMAT",
-        "INVALID_MIME_TYPE",
-        "MIME_TYPE_NOT_SUPPORTED",
-    }
-)
+# How the upload endpoint says it refuses the MIME type (then octet-stream is retried).
+DEFAULT_MIME_REFUSAL_CODES = MIME_REFUSAL_RULES
 
 UploadBody = bytes | bytearray | memoryview | ReadableStream | Iterable[bytes]
 UploadSource = UploadBody | Callable[[], UploadBody]
@@ -156,6 +149,7 @@ class WixMediaClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        retry: bool = True,
     ) -> dict[str, Any]:
         response = self._http.request(
             operation,
@@ -166,6 +160,7 @@ class WixMediaClient:
             headers={"Content-Type": "application/json"} if json_body is not None else None,
             params=params,
             json_body=json_body,
+            retry=retry,
         )
         return _json_object(response, operation)
 
@@ -303,10 +298,12 @@ class WixMediaClient:
         filename: str,
         chunk_size: int = DEFAULT_TUS_CHUNK_BYTES,
         location: str | None = None,
+        before_finalize: Callable[[], None] | None = None,
     ) -> FileDescriptor:
         """Wix's resumable flow: tus upload with metadata `filename`, `contentType`, `token`
         (the key is `token`, not `uploadToken` [doc]), then the finalize
-        `PUT <uploadUrl>/<uploadToken>?filename=` with body `{}` [doc]."""
+        `PUT <uploadUrl>/<uploadToken>?filename=` with body `{}` [doc] — the call that creates
+        the file; `before_finalize()` runs just before it."""
         metadata = {"filename": filename, "contentType": mime_type, "token": target.upload_token}
         self.tus_upload(
             target.upload_url,
@@ -316,6 +313,8 @@ class WixMediaClient:
             chunk_size=chunk_size,
             location=location,
         )
+        if before_finalize is not None:
+            before_finalize()
         return self.finalize_resumable(target, filename)
 
     def finalize_resumable(self, target: ResumableTarget, filename: str | None) -> FileDescriptor:
@@ -334,11 +333,16 @@ class WixMediaClient:
         return _logged(file, response, "tus-finalize")
 
     # --- import -----------------------------------------------------------------------------
-    def import_file(self, url: str, fields: Mapping[str, Any] | None = None) -> FileDescriptor:
+    def import_file(
+        self, url: str, fields: Mapping[str, Any] | None = None, *, retry: bool = True
+    ) -> FileDescriptor:
         """`POST /files/import`: Wix pulls `url` itself (e.g. a presigned S3 GET) [doc].
-        A retry after a read timeout may make Wix import twice (the call is not idempotent)."""
+        A retry after a read timeout may make Wix import twice (the call is not idempotent):
+        `retry=False` sends it once."""
         body = {**_wix_fields(fields or {}), "url": url}
-        answer = self._api("import-file", "POST", f"{MEDIA}/files/import", json_body=body)
+        answer = self._api(
+            "import-file", "POST", f"{MEDIA}/files/import", json_body=body, retry=retry
+        )
         return _file_from(answer, "import-file")
 
     def bulk_import(

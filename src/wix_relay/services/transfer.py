@@ -1,0 +1,401 @@
+"""Moving one S3 object into Wix: the one transfer function every trigger ends in (`run_job`).
+
+The I/O sits behind three small ports (`ObjectSource`, `MediaService`, `JobRepository`) that the
+integrations implement (S3, the Wix client, DynamoDB).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from wix_relay.domain.destinations import Route, match_route, object_destination, wix_fields
+from wix_relay.domain.errors import RelayError, SourceChanged
+from wix_relay.domain.jobs import (
+    OUTCOME_UNKNOWN,
+    ClaimLost,
+    Destination,
+    Job,
+    JobError,
+    ObjectInfo,
+    ObjectRef,
+    WixFileRef,
+)
+from wix_relay.domain.media import (
+    OCTET_STREAM,
+    ConcreteMode,
+    ModeName,
+    detect_mime,
+    fallback_file_name,
+    is_mime_refusal,
+    plan_mode,
+    rule_names,
+)
+from wix_relay.domain.readiness import external_info
+from wix_relay.observability import logger
+
+if TYPE_CHECKING:
+    from wix_relay.integrations.wix.models import FileDescriptor, ResumableTarget
+
+
+class RetryLater(Exception):
+    """The job hit a retryable failure: the trigger must be redelivered."""
+
+    def __init__(self, job: Job, error: JobError) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.job = job
+        self.error = error
+
+
+# --- ports ------------------------------------------------------------------------------------
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class ObjectSource(Protocol):
+    def head(self, ref: ObjectRef) -> ObjectInfo: ...
+
+    def open(self, ref: ObjectRef, offset: int = 0) -> Readable: ...
+
+    def presign_get(self, ref: ObjectRef, expires_s: int) -> str: ...
+
+
+class MediaService(Protocol):
+    """The part of `wix_relay.integrations.wix.WixMediaClient` the transfer uses."""
+
+    def generate_upload_url(self, fields: Mapping[str, Any]) -> str: ...
+
+    def upload(
+        self,
+        upload_url: str,
+        source: Callable[[], Readable],
+        *,
+        mime_type: str,
+        filename: str | None = None,
+        size: int | None = None,
+        mime_fallback: bool = ...,
+    ) -> FileDescriptor: ...
+
+    def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> ResumableTarget: ...
+
+    def upload_resumable(
+        self,
+        target: ResumableTarget,
+        open_at: Callable[[int], Readable],
+        *,
+        size: int,
+        mime_type: str,
+        filename: str,
+        chunk_size: int = ...,
+        before_finalize: Callable[[], None] | None = ...,
+    ) -> FileDescriptor: ...
+
+    def import_file(
+        self, url: str, fields: Mapping[str, Any] | None = None, *, retry: bool = ...
+    ) -> FileDescriptor: ...
+
+    def wait_until_ready(self, file_id: str, timeout_s: float) -> FileDescriptor: ...
+
+
+class JobRepository(Protocol):
+    """The jobs table (`integrations.job_store.JobStore`)."""
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def create(self, job: Job) -> tuple[Job, bool]:
+        """Put the job unless its id exists → (the stored job, whether it was created)."""
+        ...
+
+    def claim(self, job: Job, expected: Job | None) -> bool:
+        """Write `job` only if the stored record is still `expected` (None: no record)."""
+        ...
+
+    def save(self, job: Job, *, owner: str | None = None) -> None:
+        """Write the job; with `owner` only while that attempt holds the claim (`ClaimLost`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    upload_threshold_bytes: int
+    chunk_bytes: int
+    presign_expiry_s: int
+    ready_wait_s: float
+    routes: Sequence[Route] = ()
+    default_route: Route = field(default_factory=Route)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    skipped: bool = False
+    """The job had already finished: nothing was sent to Wix."""
+    bytes: int = 0
+    ready_problem: str | None = None
+    """Why readiness could not be confirmed (the job stays `uploaded`)."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    source: ObjectSource
+    media: MediaService
+    jobs: JobRepository
+
+
+SPENT_TOKEN_CODES = frozenset({"UPLOAD_TOKEN_ALREADY_USED", "UPLOAD_TOKEN_EXPIRED"})
+"""[guess: the emulator's codes] a single-use URL already used: a file may exist."""
+SAVE_RETRY_DELAYS_S = (0.2, 1.0, 3.0)
+"""After Wix returned the file, recording it is retried this often (after boto3's own retries)."""
+
+
+class _Attempt:
+    """Whether the Wix call that creates the file went out (then a failure is ambiguous)."""
+
+    def __init__(self, job: Job, jobs: JobRepository) -> None:
+        self.job, self.jobs, self.sent = job, jobs, False
+
+    def sending(self) -> None:
+        """Called just before the creating call: mark the job (only while we own it)."""
+        claim = self.job.claim
+        if self.job.stage is None and claim is not None:
+            self.job = self.job.sending()
+            self.jobs.save(self.job, owner=claim.owner)
+        self.sent = True
+
+
+def run_job(
+    job: Job,
+    ports: Ports,
+    options: TransferOptions,
+    *,
+    last_attempt: bool,
+    info: ObjectInfo | None = None,
+) -> Outcome:
+    """Relay a job this attempt has claimed (`running`, our claim) into Wix, recording every
+    step in the job. `info`: the object's HEAD when the caller already has it.
+
+    Returns the outcome for a success or a permanent failure; raises `RetryLater` (after
+    recording the reason) when a redelivery may succeed, `ClaimLost` when another attempt took
+    the job over. A failure after the creating call went out is never retried blindly: unless
+    Wix clearly refused, the job fails as WIX_OUTCOME_UNKNOWN. Never modifies the source."""
+    assert job.claim is not None, "run_job needs a claimed job"
+    owner = job.claim.owner
+    attempt = _Attempt(job, ports.jobs)
+    try:
+        if info is None:
+            info = ports.source.head(job.source)
+        attempt.job, mode = _prepare(job, info, options)
+        file = _send_with_mime_fallback(attempt, mode, info, ports, options)
+    except ClaimLost:
+        raise
+    except Exception as exc:
+        job = attempt.job
+        error = job_error(exc)
+        if attempt.sent and not wix_refused(exc):
+            error = JobError(
+                OUTCOME_UNKNOWN,
+                f"Wix may already hold this file; not sent again ({error.code}: {error.message})"[
+                    :500
+                ],
+            )
+        if error.retryable and not last_attempt:
+            job = job.retry_later(error)
+            ports.jobs.save(job, owner=owner)
+            raise RetryLater(job, error) from exc
+        job = job.failed(error)
+        ports.jobs.save(job, owner=owner)
+        if error.retryable:  # the last attempt: recorded as failed, then off to the DLQ
+            raise RetryLater(job, error) from exc
+        return Outcome(job)
+    job = attempt.job.uploaded(file)
+    _record_file(job, ports.jobs)
+    job, problem = _await_ready(job, ports.media, options.ready_wait_s)
+    try:
+        ports.jobs.save(job)
+    except Exception:  # `uploaded` is recorded: a redelivery skips the job, nothing is lost
+        logger.exception("could not record readiness", extra={"wix_file_id": file.id})
+    return Outcome(job, bytes=info.size, ready_problem=problem)
+
+
+def _record_file(job: Job, jobs: JobRepository) -> None:
+    """Wix has the file: record it whatever it takes (never a reason to upload again)."""
+    assert job.file is not None
+    for delay in (*SAVE_RETRY_DELAYS_S, None):
+        try:
+            jobs.save(job)
+            return
+        except Exception:
+            logger.exception(
+                "could not record the uploaded file", extra={"wix_file_id": job.file.id}
+            )
+            if delay is None:
+                raise
+            time.sleep(delay)
+
+
+def wix_refused(exc: BaseException) -> bool:
+    """After the creating call went out: did Wix clearly *not* create the file? A refusal (4xx
+    that is not a spent token or a throttled upload), or the source failed mid-body."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RelayError):  # the S3 read broke the request body
+            return True
+        cause = cause.__cause__ or cause.__context__
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int) or not 400 <= status < 500:
+        return False
+    if status == 429:  # an API call throttled was not processed; an upload PUT's means spent
+        return getattr(exc, "operation", None) == "import-file"
+    spent = {str(getattr(exc, "code", "")), *rule_names(exc)} & SPENT_TOKEN_CODES
+    return status not in {408, 409} and not spent
+
+
+def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job, ConcreteMode]:
+    """Pin the object version, decide the destination and the concrete mode."""
+    expected = job.source
+    if (
+        expected.etag
+        and info.ref.etag
+        and expected.etag != info.ref.etag
+        and not (expected.version_id and expected.version_id != "null")
+    ):
+        raise SourceChanged(
+            f"s3://{expected.bucket}/{expected.key} changed since the job was created"
+        )
+    source = replace(
+        expected,
+        version_id=info.ref.version_id or expected.version_id,
+        etag=expected.etag or info.ref.etag,
+        size=info.size,
+    )
+    mode: ModeName = job.mode
+    if job.destination is None:  # an S3 event: the route and the object decide
+        route = match_route(options.routes, options.default_route, source.bucket, source.key)
+        destination = object_destination(source.key, info.metadata, route)
+        mode = route.mode or job.mode
+    else:
+        destination = job.destination
+    if destination.mime_type is None:
+        destination = replace(
+            destination, mime_type=detect_mime(info.content_type, destination.file_name)
+        )
+    concrete = plan_mode(mode, info.size, options.upload_threshold_bytes)
+    return replace(job, source=source, destination=destination, mode=concrete), concrete
+
+
+def _send_with_mime_fallback(
+    attempt: _Attempt, mode: ConcreteMode, info: ObjectInfo, ports: Ports, options: TransferOptions
+) -> WixFileRef:
+    dest = attempt.job.destination
+    assert dest is not None and dest.mime_type is not None
+    try:
+        return _send(mode, attempt, dest, dest.mime_type, info.size, ports, options)
+    except Exception as exc:
+        if dest.mime_type == OCTET_STREAM or not is_mime_refusal(exc):
+            raise
+        refusal = exc
+    attempt.sent = False  # refused: Wix created nothing
+    # With octet-stream, Wix needs the extension in the file name to sniff the type [doc].
+    dest = replace(dest, file_name=fallback_file_name(dest.file_name, dest.mime_type))
+    try:
+        return _send(mode, attempt, dest, OCTET_STREAM, info.size, ports, options)
+    except Exception as exc:
+        if is_mime_refusal(exc):  # refused both ways: the first refusal says more
+            raise refusal from exc
+        raise
+
+
+def _send(  # noqa: PLR0917 - one internal call site pair
+    mode: ConcreteMode,
+    attempt: _Attempt,
+    dest: Destination,
+    mime_type: str,
+    size: int,
+    ports: Ports,
+    options: TransferOptions,
+) -> WixFileRef:
+    """One way into Wix. `attempt.sending()` runs just before the call that creates the file
+    (the upload PUT, the TUS finalize, the import); every retry of that call reuses the same
+    single-use URL / token (the client's), never a new one."""
+    ref, filename = attempt.job.source, dest.file_name
+    media, source = ports.media, ports.source
+    external = external_info(attempt.job.id)  # Wix echoes it in File Ready / File Failed
+    if mode == "import":
+        fields = {**wix_fields(dest, mime_type), "externalInfo": external}
+        fields["displayName"] = fields.pop("fileName")
+        url = source.presign_get(ref, options.presign_expiry_s)
+        attempt.sending()
+        return file_ref(media.import_file(url, fields, retry=False))
+    if mode == "resumable":  # no externalInfo on this one [doc]
+        target = media.generate_resumable_upload_url(wix_fields(dest, mime_type, size))
+        return file_ref(
+            media.upload_resumable(
+                target,
+                lambda offset: source.open(ref, offset),
+                size=size,
+                mime_type=mime_type,
+                filename=filename,
+                chunk_size=options.chunk_bytes,
+                before_finalize=attempt.sending,
+            )
+        )
+    fields = {**wix_fields(dest, mime_type, size), "externalInfo": external}
+    upload_url = media.generate_upload_url(fields)
+    attempt.sending()
+    # A callable source is re-openable: the client may re-send it on 5xx (a fresh GET each time,
+    # streamed in pieces, the same URL). The MIME fallback is done once, here, not the client.
+    return file_ref(
+        media.upload(
+            upload_url,
+            lambda: source.open(ref),
+            mime_type=mime_type,
+            filename=filename,
+            size=size,
+            mime_fallback=False,
+        )
+    )
+
+
+def _await_ready(job: Job, media: MediaService, timeout_s: float) -> tuple[Job, str | None]:
+    """Bounded wait for READY / FAILED; Wix already has the bytes, so problems here never fail or
+    retry the job (it stays `uploaded`)."""
+    file = job.file
+    assert file is not None
+    status = file.operation_status
+    if status not in {"READY", "FAILED"} and timeout_s > 0:
+        try:
+            file = file_ref(media.wait_until_ready(file.id, timeout_s))
+        except Exception as exc:
+            return job, f"readiness not confirmed: {exc}"
+        status = file.operation_status
+    if status == "READY":
+        return job.ready(file), None
+    if status == "FAILED":
+        error = JobError("WIX_PROCESSING_FAILED", "Wix accepted the bytes but could not process")
+        return job.failed(error, file=file), None
+    return replace(job, file=file), f"still {status or 'PENDING'} after {timeout_s:g}s"
+
+
+def file_ref(descriptor: FileDescriptor) -> WixFileRef:
+    """A Wix file descriptor → the job's file reference."""
+    return WixFileRef(descriptor.id, descriptor.url, descriptor.operation_status)
+
+
+def job_error(exc: BaseException) -> JobError:
+    """Any failure → the job's error. Unknown exceptions are retryable (a redelivery is safe)."""
+    cause: BaseException | None = exc
+    while cause is not None:  # e.g. an S3 read error surfacing through the Wix client
+        if isinstance(cause, RelayError):
+            # A 5xx-class problem (configuration, a secret unreadable) may be fixed: retry.
+            return JobError(cause.code, cause.message, cause.retryable or cause.status >= 500)
+        cause = cause.__cause__ or cause.__context__
+    retryable = getattr(exc, "retryable", None)
+    if isinstance(retryable, bool):  # a Wix client error
+        rules = rule_names(exc)
+        code = rules[0] if rules else str(getattr(exc, "code", None) or type(exc).__name__)
+        return JobError(code, f"Wix: {exc}", retryable)
+    return JobError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"[:500], True)
