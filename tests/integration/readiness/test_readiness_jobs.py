@@ -94,3 +94,19 @@ def test_an_s3_jobs_file_is_read_through_import_sources(
     assert own_key_rig.call("GET", "/v1/files/s3~mv2.png", key=PARTNER_KEY).status_code == 200
     assert own_key_rig.call("GET", "/v1/files/s3~mv2.png", key=OPEN_PARTNER_KEY).status_code == 404
     assert own_key_rig.queued_callbacks() == []  # an S3 job has no caller to call back
+
+
+def test_an_imports_callback_url_must_be_under_the_policys_prefixes(
+    readiness_rig: ReadinessRig,
+) -> None:
+    body = {"bucket": "wix-relay-inbox", "key": "acme/a.png"}
+    outside = readiness_rig.call(
+        "POST", "/v1/imports", {**body, "callbackUrl": "https://evil.example/x"}, key=PARTNER_KEY
+    )
+    assert outside.status_code == 403
+    assert outside.json()["error"]["code"] == "CALLBACK_URL_NOT_ALLOWED"
+    garbage = readiness_rig.call(
+        "POST", "/v1/imports", {**body, "callbackUrl": "ftp://x y"}, key=PARTNER_KEY
+    )
+    assert garbage.status_code == 400
+    assert garbage.json()["error"]["code"] == "INVALID_CALLBACK_URL"
