@@ -1,7 +1,8 @@
 """`make soak` in small: objects through the local stack while the Wix emulator injects 429s,
-5xx and connection cuts and some S3 notifications are delivered twice (identical re-deliveries,
-right away and after the first was handled). Every object arrives in the emulator exactly once;
-nothing ends in the dead-letter queue (the run has no permanent refusals)."""
+5xx and connection cuts and some S3 notifications are delivered twice (right away and after the
+first was handled; one run with identical re-deliveries, one where the duplicate carries no
+`versionId`, as a replay through moto or S3 -> SQS does). Every object arrives in the emulator
+exactly once; nothing ends in the dead-letter queue (the run has no permanent refusals)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,13 @@ def soak_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStac
         yield stack
 
 
-def test_nothing_lost_nothing_twice_under_faults_and_duplicates(soak_stack: RunningStack) -> None:
-    result = run_soak(soak_stack, OBJECTS, seed=7, duplicate_share=0.5)
+@pytest.mark.parametrize("mixed_duplicates", [False, True], ids=["identical", "without-versionId"])
+def test_nothing_lost_nothing_twice_under_faults_and_duplicates(
+    soak_stack: RunningStack, mixed_duplicates: bool
+) -> None:
+    result = run_soak(
+        soak_stack, OBJECTS, seed=7, duplicate_share=0.5, mixed_duplicates=mixed_duplicates
+    )
     report = f"\n{result.table()}\n{function_logs(soak_stack)[-4000:]}"
     assert result.duplicates_sent > 0 and sum(result.faults_injected.values()) > 0, report
     assert sum(n for status, n in result.wix_answers.items() if status != "200") > 0, report
