@@ -196,7 +196,8 @@ class Runtime:
 
         if not self.settings.aws.jobs_table:
             raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-        return UploadStore(self.settings.aws.jobs_table, self._aws("dynamodb"))
+        aws = self.settings.aws
+        return UploadStore(aws.jobs_table, self._aws("dynamodb"), retention_s=aws.job_retention_s)
 
     def upload_store_or_none(self) -> UploadStore | None:
         """Upload records need the jobs table; without it upload URLs carry no status."""
@@ -272,7 +273,10 @@ class Runtime:
     def readiness(self) -> Readiness:
         from wix_relay.services.readiness import Readiness, ReadinessOptions
 
-        options = ReadinessOptions(dedupe_ttl_s=self.settings.events.dedupe_ttl_s)
+        options = ReadinessOptions(
+            dedupe_ttl_s=self.settings.events.dedupe_ttl_s,
+            state_ttl_s=self.settings.aws.job_retention_s,
+        )
         return Readiness(
             self.readiness_ports,
             verifier=self.event_verifier,
