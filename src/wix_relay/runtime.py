@@ -194,9 +194,9 @@ class Runtime:
     def upload_store(self) -> UploadStore:
         from wix_relay.integrations.upload_store import UploadStore
 
-        if not self.settings.aws.jobs_table:
-            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
         aws = self.settings.aws
+        if not aws.jobs_table:
+            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
         return UploadStore(aws.jobs_table, self._aws("dynamodb"), retention_s=aws.job_retention_s)
 
     def upload_store_or_none(self) -> UploadStore | None:
