@@ -166,7 +166,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
     ("get", UPLOAD_PATH): {
-        "summary": "The status of an upload you asked a URL for (waitSeconds: long-poll ≤ 20 s)",
+        "summary": "The status of an upload you asked a URL for (waitSeconds: long-poll ≤ 8 s)",
         "operationId": "getUpload",
         "responses": {"200": _UPLOAD_SCHEMA},
     },
@@ -177,7 +177,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {"200": _UPLOAD_SCHEMA},
     },
     ("get", FILE_PATH): {
-        "summary": "A file you put into Wix: its URLs and status (waitSeconds: long-poll ≤ 20 s)",
+        "summary": "A file you put into Wix: its URLs and status (waitSeconds: long-poll ≤ 8 s)",
         "operationId": "getFile",
         "responses": {"200": _FILE_SCHEMA},
     },

@@ -129,8 +129,8 @@ _WAIT_SECONDS = {
     "in": "query",
     "required": False,
     "description": "Hold the answer until Wix has finished with the file, at most this long "
-    "(0-20 s; default 0: answer at once).",
-    "schema": {"type": "number", "minimum": 0, "maximum": 20},
+    "(0-8 s; default 0: answer at once).",
+    "schema": {"type": "number", "minimum": 0, "maximum": 8},
 }
 HEADER_PARAMETERS["getUpload"] = [_WAIT_SECONDS]
 HEADER_PARAMETERS["getFile"] = [_WAIT_SECONDS]
