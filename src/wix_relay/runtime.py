@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from wix_relay.services.relay import Relay
     from wix_relay.services.uploads import Uploads
 
+EVENTS_OFF = frozenset({"", "{}"})
+"""A public-key secret holding this (the stack's placeholder) means Wix events are off."""
 HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
 
 
@@ -242,7 +244,7 @@ class Runtime:
         key = events.public_key
         if key is None and events.public_key_secret_id:
             key = self.secrets.get(events.public_key_secret_id)
-        if not key:
+        if not key or key.strip() in EVENTS_OFF:
             return None
         with self.lock:
             cached = self._verifiers.get(key)
@@ -295,15 +297,21 @@ class Runtime:
 
     @cached_property
     def relay(self) -> Relay:
-        """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table)."""
-        from wix_relay.services.relay import Relay, transfer_options
+        """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table); `uploaded`
+        jobs then go to the readiness service (events, or delayed checks on the queue)."""
+        from wix_relay.services.relay import ReadinessHooks, Relay, transfer_options
         from wix_relay.services.transfer import Ports
 
+        transfer = self.settings.transfer
+        hooks = ReadinessHooks(
+            service=lambda: self.readiness,
+            events_configured=lambda: self.event_verifier() is not None,
+            checks=lambda: self.queue,
+            max_checks=transfer.ready_checks,
+            first_delay_s=transfer.ready_check_delay_s,
+        )
         with self.lock:
             ports = Ports(source=self.source, media=self.wix, jobs=self.jobs)
             return Relay(
-                ports,
-                transfer_options(self.settings),
-                self.settings.transfer,
-                pool=self.pool,
+                ports, transfer_options(self.settings), transfer, pool=self.pool, readiness=hooks
             )
