@@ -5,6 +5,7 @@ Create one client per Lambda container (module level) and reuse it across invoca
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
@@ -199,8 +200,13 @@ class WixMediaClient:
         filename: str | None = None,
         size: int | None = None,
         mime_fallback: bool = True,
+        fresh_token: bool = False,
     ) -> FileDescriptor:
         """One streamed `PUT <uploadUrl>?filename=` with the raw bytes [doc].
+
+        `fresh_token`: the caller has never presented this URL before, so a 429 before any
+        attempt of unknown outcome is a plain throttle (retried); otherwise a 429 may mean the
+        one-time token is spent and is raised as `WixUploadTokenSpent`, never retried.
 
         `size` (when known) is sent as Content-Length, else the body is chunked. If Wix refuses the
         MIME type, the body is sent again as application/octet-stream with the extension in
@@ -210,7 +216,7 @@ class WixMediaClient:
         check_upload_url(upload_url, self.settings.upload_hosts)
         opener = _Opener(source)
         try:
-            return self._put(upload_url, opener, mime_type, filename, size)
+            return self._put(upload_url, opener, mime_type, filename, size, fresh_token=fresh_token)
         except WixError as error:
             if not (mime_fallback and mime_type != OCTET_STREAM and self._is_mime_refusal(error)):
                 raise
@@ -228,7 +234,9 @@ class WixMediaClient:
                 "wix refused the MIME type; retrying as application/octet-stream",
                 extra={"wix_error": error.code, "wix_request_id": error.request_id},
             )
-            return self._put(upload_url, opener, OCTET_STREAM, fallback_name, size)
+            return self._put(
+                upload_url, opener, OCTET_STREAM, fallback_name, size, fresh_token=fresh_token
+            )
 
     def _is_mime_refusal(self, error: WixError) -> bool:
         if error.status == 415:
@@ -237,7 +245,14 @@ class WixMediaClient:
         return error.status == 400 and bool(names & self._mime_refusal)
 
     def _put(
-        self, url: str, opener: _Opener, mime_type: str, filename: str | None, size: int | None
+        self,
+        url: str,
+        opener: _Opener,
+        mime_type: str,
+        filename: str | None,
+        size: int | None,
+        *,
+        fresh_token: bool,
     ) -> FileDescriptor:
         closers: list[Callable[[], None]] = []
 
@@ -260,7 +275,7 @@ class WixMediaClient:
                 params={"filename": filename} if filename else None,
                 body=body,
                 retry=opener.reopenable,
-                final=_spent_token,
+                final=functools.partial(_spent_token, fresh=fresh_token),
             )
         finally:
             for close in closers:
@@ -315,9 +330,12 @@ class WixMediaClient:
         )
         if before_finalize is not None:
             before_finalize()
-        return self.finalize_resumable(target, filename)
+        return self.finalize_resumable(target, filename, fresh_token=True)
 
-    def finalize_resumable(self, target: ResumableTarget, filename: str | None) -> FileDescriptor:
+    def finalize_resumable(
+        self, target: ResumableTarget, filename: str | None, *, fresh_token: bool = False
+    ) -> FileDescriptor:
+        """The finalize PUT; `fresh_token` as in `upload` (True when this is its first send)."""
         url = f"{target.upload_url.rstrip('/')}/{quote(target.upload_token, safe='')}"
         check_upload_url(url, self.settings.upload_hosts)
         response = self._http.request(
@@ -327,7 +345,7 @@ class WixMediaClient:
             headers={"Content-Type": "application/json"},
             params={"filename": filename} if filename else None,
             json_body={},
-            final=_spent_token,
+            final=functools.partial(_spent_token, fresh=fresh_token),
         )
         file = _file_from(_json_object(response, "tus-finalize"), "tus-finalize")
         return _logged(file, response, "tus-finalize")
@@ -435,9 +453,14 @@ class WixMediaClient:
             delay = min(delay * 2, max_delay_s)
 
 
-def _spent_token(error: WixError) -> WixError | None:
-    """A 429 from the upload host means the one-time token may be spent [guess]: never retried."""
-    if error.status != 429:
+def _spent_token(
+    error: WixError, earlier: Sequence[WixError], *, fresh: bool = False
+) -> WixError | None:
+    """A 429 from the upload host may mean the one-time token is spent [guess]: then it is never
+    retried. A `fresh` token (never presented before this call) can only have been spent by an
+    earlier attempt of this call whose outcome is unknown (a cut connection, a timeout, a 5xx);
+    after none, or only after throttles (a 429 is not processed), the 429 is a plain throttle."""
+    if error.status != 429 or (fresh and all(e.status == 429 for e in earlier)):
         return None
     return WixUploadTokenSpent(
         f"{error} (the upload token may already be used; not retried)",
