@@ -76,7 +76,6 @@ class MediaService(Protocol):
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
-        mime_fallback: bool = ...,
         fresh_token: bool = ...,
     ) -> FileDescriptor: ...
 
@@ -359,7 +358,6 @@ def _send(  # noqa: PLR0917 - one internal call site pair
             mime_type=mime_type,
             filename=filename,
             size=size,
-            mime_fallback=False,
             fresh_token=True,  # generated just above, never presented before
         )
     )

@@ -8,14 +8,12 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from wix_relay.config import WixSettings
-from wix_relay.domain.media import MIME_REFUSAL_RULES
 from wix_relay.integrations.wix._auth import Authenticator
 from wix_relay.integrations.wix._http import (
     Http,
@@ -41,8 +39,6 @@ MEDIA = "/site-media/v1"
 OCTET_STREAM = "application/octet-stream"
 DEFAULT_TUS_CHUNK_BYTES = 8 * 1024 * 1024
 GET_FILES_MAX_IDS = 100  # [doc] get-files takes 1..100 ids
-# How the upload endpoint says it refuses the MIME type (then octet-stream is retried).
-DEFAULT_MIME_REFUSAL_CODES = MIME_REFUSAL_RULES
 
 UploadBody = bytes | bytearray | memoryview | ReadableStream | Iterable[bytes]
 UploadSource = UploadBody | Callable[[], UploadBody]
@@ -86,18 +82,6 @@ class _Opener:
         return iter(source), close
 
 
-def _fallback_filename(filename: str | None, mime_type: str) -> str | None:
-    """The name sent with octet-stream: it must carry the extension so Wix can sniff [doc]."""
-    if filename and PurePosixPath(filename).suffix:
-        return filename
-    import mimetypes  # lazy: only on the rare fallback path
-
-    extension = mimetypes.guess_extension(mime_type.split(";", maxsplit=1)[0].strip())
-    if not extension:
-        return None
-    return (filename or "file") + extension
-
-
 class WixMediaClient:
     """Typed client for the Wix Media Manager REST API and its upload endpoints.
 
@@ -114,12 +98,10 @@ class WixMediaClient:
         sleep: Sleeper = time.sleep,
         backoff_base_s: float = 0.25,
         backoff_cap_s: float = 8.0,
-        mime_refusal_codes: Iterable[str] = DEFAULT_MIME_REFUSAL_CODES,
     ) -> None:
         self.settings = settings
         self._base = settings.api_base_url.rstrip("/")
         self._session = session or requests.Session()
-        self._mime_refusal = frozenset(mime_refusal_codes)
         self._http = Http(
             self._session,
             settings,
@@ -199,7 +181,6 @@ class WixMediaClient:
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
-        mime_fallback: bool = True,
         fresh_token: bool = False,
     ) -> FileDescriptor:
         """One streamed `PUT <uploadUrl>?filename=` with the raw bytes [doc].
@@ -208,41 +189,14 @@ class WixMediaClient:
         attempt of unknown outcome is a plain throttle (retried); otherwise a 429 may mean the
         one-time token is spent and is raised as `WixUploadTokenSpent`, never retried.
 
-        `size` (when known) is sent as Content-Length, else the body is chunked. If Wix refuses the
-        MIME type, the body is sent again as application/octet-stream with the extension in
-        `filename` [doc] — only possible with a re-openable source; with a one-shot source the
-        refusal is raised as is. Re-openable sources are also retried on 429/5xx/network errors.
+        `size` (when known) is sent as Content-Length, else the body is chunked. A refused MIME
+        type is raised (`WixValidationError`); the octet-stream fallback [doc] is the caller's
+        (`services/transfer.py`: one fallback, in one place). Re-openable sources are retried on
+        429/5xx/network errors with the same URL.
         """
         check_upload_url(upload_url, self.settings.upload_hosts)
         opener = _Opener(source)
-        try:
-            return self._put(upload_url, opener, mime_type, filename, size, fresh_token=fresh_token)
-        except WixError as error:
-            if not (mime_fallback and mime_type != OCTET_STREAM and self._is_mime_refusal(error)):
-                raise
-            fallback_name = _fallback_filename(filename, mime_type)
-            if not opener.reopenable or fallback_name is None:
-                logger.warning(
-                    "wix refused the MIME type; octet-stream fallback not possible",
-                    extra={
-                        "reason": "one-shot source" if not opener.reopenable else "no extension",
-                        "wix_request_id": error.request_id,
-                    },
-                )
-                raise
-            logger.info(
-                "wix refused the MIME type; retrying as application/octet-stream",
-                extra={"wix_error": error.code, "wix_request_id": error.request_id},
-            )
-            return self._put(
-                upload_url, opener, OCTET_STREAM, fallback_name, size, fresh_token=fresh_token
-            )
-
-    def _is_mime_refusal(self, error: WixError) -> bool:
-        if error.status == 415:
-            return True
-        names = {error.code, *error.rule_names}
-        return error.status == 400 and bool(names & self._mime_refusal)
+        return self._put(upload_url, opener, mime_type, filename, size, fresh_token=fresh_token)
 
     def _put(
         self,
