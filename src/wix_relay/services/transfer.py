@@ -77,7 +77,7 @@ class MediaService(Protocol):
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
-        mime_fallback: bool = ...,
+        fresh_token: bool = ...,
     ) -> FileDescriptor: ...
 
     def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> ResumableTarget: ...
@@ -237,7 +237,7 @@ def _record_file(job: Job, jobs: JobRepository) -> None:
 
 def wix_refused(exc: BaseException) -> bool:
     """After the creating call went out: did Wix clearly *not* create the file? A refusal (4xx
-    that is not a spent token or a throttled upload), or the source failed mid-body."""
+    that is not a possibly spent token; a plain throttle is one), or the source failed mid-body."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, RelayError):  # the S3 read broke the request body
@@ -246,8 +246,10 @@ def wix_refused(exc: BaseException) -> bool:
     status = getattr(exc, "status", None)
     if not isinstance(status, int) or not 400 <= status < 500:
         return False
-    if status == 429:  # an API call throttled was not processed; an upload PUT's means spent
-        return getattr(exc, "operation", None) == "import-file"
+    if status == 429:  # a throttle was not processed; a 429 that may mean "spent" is not a refusal
+        from wix_relay.integrations.wix import WixUploadTokenSpent
+
+        return not isinstance(exc, WixUploadTokenSpent)
     spent = {str(getattr(exc, "code", "")), *rule_names(exc)} & SPENT_TOKEN_CODES
     return status not in {408, 409} and not spent
 
@@ -350,7 +352,7 @@ def _send(  # noqa: PLR0917 - one internal call site pair
         mime_type=mime_type,
         filename=filename,
         size=size,
-        mime_fallback=False,
+        fresh_token=True,  # generated just above, never presented before
     )
 
 

@@ -447,7 +447,7 @@ def test_network_error_and_timeout_kinds(wix_emulator: RunningEmulator) -> None:
     wix_emulator.clear_faults()
 
 
-# --- uploads: sources, retries, MIME fallback, allow-list -----------------------------------
+# --- uploads: sources, retries, MIME refusal, allow-list -----------------------------------
 def test_upload_sources(wix_emulator: RunningEmulator, tmp_path: Path) -> None:
     client = client_for(wix_emulator)
     data = png(3 * MIB + 5)
@@ -527,15 +527,6 @@ def test_one_shot_upload_is_not_retried(wix_emulator: RunningEmulator) -> None:
     with pytest.raises(WixServerError):
         client.upload(url, iter([png(1000)]), mime_type="image/png", size=1000)
     assert len(calls(wix_emulator, "upload", 1)) == 1
-
-
-def test_refused_mime_type_falls_back_to_octet_stream(wix_emulator: RunningEmulator) -> None:
-    client = client_for(wix_emulator)
-    data = png(4000)
-    url = client.generate_upload_url({"mimeType": "image/png", "fileName": "photo.png"})
-    file = client.upload(url, data, mime_type="video/mp4", filename="photo.png", size=len(data))
-    assert file.media_type == "IMAGE"
-    assert [c["status"] for c in calls(wix_emulator, "upload", 2)] == [400, 200]
 
 
 def test_refused_mime_type_with_a_one_shot_stream_is_raised(

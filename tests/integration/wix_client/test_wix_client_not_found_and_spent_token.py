@@ -73,3 +73,33 @@ def test_an_ietf_token_error_keeps_its_code(wix_emulator: RunningEmulator) -> No
         client_for(wix_emulator, creds).generate_upload_url({"mimeType": "image/png"})
     assert caught.value.status == 401 and "invalid_client" in str(caught.value)
     assert "wrong-secret" not in str(caught.value)
+
+
+def test_a_429_on_a_fresh_tokens_first_put_is_a_throttle(wix_emulator: RunningEmulator) -> None:
+    """A URL generated just before and never presented: the 429 can only be a throttle (Wix did
+    not process it), so it is retried with the same URL and the file arrives once."""
+    sleeps = Sleeps()
+    client = client_for(wix_emulator, sleeps=sleeps)
+    url = client.generate_upload_url({"mimeType": "image/png", "fileName": "a.png"})
+    wix_emulator.add_fault("upload", status=429, count=2)
+    file = client.upload(
+        url, png(512), mime_type="image/png", filename="a.png", size=512, fresh_token=True
+    )
+    assert [c["status"] for c in calls(wix_emulator, "upload", 3)] == [429, 429, 200]
+    assert len(sleeps.delays) == 2
+    assert [f.id for f in client.list_files().files].count(file.id) == 1
+
+
+def test_a_429_after_an_attempt_of_unknown_outcome_is_spent(wix_emulator: RunningEmulator) -> None:
+    """After a 503 (was it processed?), a 429 may mean the first attempt used the token: raised
+    as spent, not retried, even for a fresh token."""
+    sleeps = Sleeps()
+    client = client_for(wix_emulator, sleeps=sleeps)
+    url = client.generate_upload_url({"mimeType": "image/png", "fileName": "a.png"})
+    wix_emulator.add_fault("upload", status=503, count=1)
+    wix_emulator.add_fault("upload", status=429, count=1)
+    with pytest.raises(WixUploadTokenSpent):
+        client.upload(
+            url, png(512), mime_type="image/png", filename="a.png", size=512, fresh_token=True
+        )
+    assert [c["status"] for c in calls(wix_emulator, "upload", 2)] == [503, 429]

@@ -27,7 +27,7 @@ from wix_relay.integrations.wix import (
     retry_after_seconds,
 )
 from wix_relay.integrations.wix._http import RetryPolicy, SizedBody, read_pieces
-from wix_relay.integrations.wix.client import _fallback_filename, _Opener
+from wix_relay.integrations.wix.client import _Opener
 from wix_relay.integrations.wix.errors import redact
 from wix_relay.integrations.wix.tus import encode_metadata
 
@@ -215,18 +215,3 @@ def test_one_shot_sources_open_once() -> None:
         assert b"".join(pieces) == b"body"
         with pytest.raises(Exception, match="one-shot"):
             opener.open()
-
-
-@pytest.mark.parametrize(
-    ("filename", "mime", "expected"),
-    [
-        ("photo.heic", "image/heic", "photo.heic"),
-        ("photo", "image/png", "photo.png"),
-        (None, "application/pdf", "file.pdf"),
-        (None, "application/x-unknown-thing", None),
-    ],
-)
-def test_fallback_filename_carries_an_extension(
-    filename: str | None, mime: str, expected: str | None
-) -> None:
-    assert _fallback_filename(filename, mime) == expected

@@ -20,6 +20,7 @@ from wix_relay.integrations.wix import (
     WixNetworkError,
     WixRateLimited,
     WixServerError,
+    WixUploadTokenSpent,
     WixValidationError,
 )
 from wix_relay.services.transfer import wix_refused
@@ -70,7 +71,8 @@ def test_the_version_is_the_heads_whatever_the_event_carried() -> None:
     [
         (WixValidationError("bad", status=400, rule_names=["MISMATCH_MIME_TYPE"]), True),
         (WixValidationError("spent", status=403, code="UPLOAD_TOKEN_ALREADY_USED"), False),
-        (WixRateLimited("slow", status=429, operation="upload"), False),
+        (WixRateLimited("slow", status=429, operation="upload"), True),  # a throttle: unsent
+        (WixUploadTokenSpent("spent?", status=429, operation="upload"), False),
         (WixRateLimited("slow", status=429, operation="import-file"), True),
         (WixServerError("down", status=503), False),
         (WixNetworkError("reset"), False),

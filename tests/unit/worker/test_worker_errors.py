@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from wix_relay.domain.destinations import InvalidDestination
 from wix_relay.domain.errors import SourceNotFound, SourceUnavailable
-from wix_relay.domain.media import is_mime_refusal
+from wix_relay.domain.media import fallback_file_name, is_mime_refusal
 from wix_relay.integrations.secrets import SecretUnavailable
 from wix_relay.integrations.wix import (
     SourceError,
@@ -58,3 +60,16 @@ def test_mime_refusals() -> None:
     assert not is_mime_refusal(
         WixValidationError("x", status=400, rule_names=["FILE_SIZE_OVER_LIMIT"])
     )
+
+
+@pytest.mark.parametrize(
+    ("file_name", "mime", "expected"),
+    [
+        ("photo.heic", "image/heic", "photo.heic"),  # already carries its extension
+        ("photo", "image/png", "photo.png"),
+        ("report", "application/pdf", "report.pdf"),
+        ("blob", "application/x-unknown-thing", "blob"),  # nothing to add: Wix sniffs the bytes
+    ],
+)
+def test_the_fallback_name_carries_an_extension(file_name: str, mime: str, expected: str) -> None:
+    assert fallback_file_name(file_name, mime) == expected

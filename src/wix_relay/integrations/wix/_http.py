@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -225,14 +225,16 @@ class Http:
         json_body: Any = None,
         body: Callable[[], Any] | None = None,
         retry: bool = True,
-        final: Callable[[WixError], WixError | None] | None = None,
+        final: Callable[[WixError, Sequence[WixError]], WixError | None] | None = None,
     ) -> requests.Response:
         """Send one call, retrying per policy. `body()` builds a fresh body for every attempt;
         `on_unauthorized()` may refresh the credential once and return True to re-send;
-        `final(error)` may turn an error into one that is raised at once, never retried."""
+        `final(error, earlier)` (`earlier`: this call's previous attempts' errors) may turn an
+        error into one that is raised at once, never retried."""
         deadline = time.monotonic() + self.retry.budget_s
         attempt = 0
         refreshed = False
+        earlier: list[WixError] = []
         while True:
             started = time.monotonic()
             send_headers = dict(headers or {})
@@ -297,8 +299,9 @@ class Http:
                     if on_unauthorized():
                         continue
             # `from None`: requests' own messages quote the URL, and upload URLs hold a token.
-            if final is not None and (stop := final(error)) is not None:
+            if final is not None and (stop := final(error, earlier)) is not None:
                 raise stop from None
+            earlier.append(error)
             if not (retry and error.retryable) or attempt == self.retry.max_retries:
                 raise error from None
             try:

@@ -5,16 +5,15 @@ Create one client per Lambda container (module level) and reuse it across invoca
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from wix_relay.config import WixSettings
-from wix_relay.domain.media import MIME_REFUSAL_RULES
 from wix_relay.integrations.wix._auth import Authenticator
 from wix_relay.integrations.wix._http import (
     Http,
@@ -40,8 +39,6 @@ MEDIA = "/site-media/v1"
 OCTET_STREAM = "application/octet-stream"
 DEFAULT_TUS_CHUNK_BYTES = 8 * 1024 * 1024
 GET_FILES_MAX_IDS = 100  # [doc] get-files takes 1..100 ids
-# How the upload endpoint says it refuses the MIME type (then octet-stream is retried).
-DEFAULT_MIME_REFUSAL_CODES = MIME_REFUSAL_RULES
 
 UploadBody = bytes | bytearray | memoryview | ReadableStream | Iterable[bytes]
 UploadSource = UploadBody | Callable[[], UploadBody]
@@ -85,18 +82,6 @@ class _Opener:
         return iter(source), close
 
 
-def _fallback_filename(filename: str | None, mime_type: str) -> str | None:
-    """The name sent with octet-stream: it must carry the extension so Wix can sniff [doc]."""
-    if filename and PurePosixPath(filename).suffix:
-        return filename
-    import mimetypes  # lazy: only on the rare fallback path
-
-    extension = mimetypes.guess_extension(mime_type.split(";", maxsplit=1)[0].strip())
-    if not extension:
-        return None
-    return (filename or "file") + extension
-
-
 class WixMediaClient:
     """Typed client for the Wix Media Manager REST API and its upload endpoints.
 
@@ -113,12 +98,10 @@ class WixMediaClient:
         sleep: Sleeper = time.sleep,
         backoff_base_s: float = 0.25,
         backoff_cap_s: float = 8.0,
-        mime_refusal_codes: Iterable[str] = DEFAULT_MIME_REFUSAL_CODES,
     ) -> None:
         self.settings = settings
         self._base = settings.api_base_url.rstrip("/")
         self._session = session or requests.Session()
-        self._mime_refusal = frozenset(mime_refusal_codes)
         self._http = Http(
             self._session,
             settings,
@@ -198,46 +181,32 @@ class WixMediaClient:
         mime_type: str,
         filename: str | None = None,
         size: int | None = None,
-        mime_fallback: bool = True,
+        fresh_token: bool = False,
     ) -> FileDescriptor:
         """One streamed `PUT <uploadUrl>?filename=` with the raw bytes [doc].
 
-        `size` (when known) is sent as Content-Length, else the body is chunked. If Wix refuses the
-        MIME type, the body is sent again as application/octet-stream with the extension in
-        `filename` [doc] — only possible with a re-openable source; with a one-shot source the
-        refusal is raised as is. Re-openable sources are also retried on 429/5xx/network errors.
+        `fresh_token`: the caller has never presented this URL before, so a 429 before any
+        attempt of unknown outcome is a plain throttle (retried); otherwise a 429 may mean the
+        one-time token is spent and is raised as `WixUploadTokenSpent`, never retried.
+
+        `size` (when known) is sent as Content-Length, else the body is chunked. A refused MIME
+        type is raised (`WixValidationError`); the octet-stream fallback [doc] is the caller's
+        (`services/transfer.py`: one fallback, in one place). Re-openable sources are retried on
+        429/5xx/network errors with the same URL.
         """
         check_upload_url(upload_url, self.settings.upload_hosts)
         opener = _Opener(source)
-        try:
-            return self._put(upload_url, opener, mime_type, filename, size)
-        except WixError as error:
-            if not (mime_fallback and mime_type != OCTET_STREAM and self._is_mime_refusal(error)):
-                raise
-            fallback_name = _fallback_filename(filename, mime_type)
-            if not opener.reopenable or fallback_name is None:
-                logger.warning(
-                    "wix refused the MIME type; octet-stream fallback not possible",
-                    extra={
-                        "reason": "one-shot source" if not opener.reopenable else "no extension",
-                        "wix_request_id": error.request_id,
-                    },
-                )
-                raise
-            logger.info(
-                "wix refused the MIME type; retrying as application/octet-stream",
-                extra={"wix_error": error.code, "wix_request_id": error.request_id},
-            )
-            return self._put(upload_url, opener, OCTET_STREAM, fallback_name, size)
-
-    def _is_mime_refusal(self, error: WixError) -> bool:
-        if error.status == 415:
-            return True
-        names = {error.code, *error.rule_names}
-        return error.status == 400 and bool(names & self._mime_refusal)
+        return self._put(upload_url, opener, mime_type, filename, size, fresh_token=fresh_token)
 
     def _put(
-        self, url: str, opener: _Opener, mime_type: str, filename: str | None, size: int | None
+        self,
+        url: str,
+        opener: _Opener,
+        mime_type: str,
+        filename: str | None,
+        size: int | None,
+        *,
+        fresh_token: bool,
     ) -> FileDescriptor:
         closers: list[Callable[[], None]] = []
 
@@ -260,7 +229,7 @@ class WixMediaClient:
                 params={"filename": filename} if filename else None,
                 body=body,
                 retry=opener.reopenable,
-                final=_spent_token,
+                final=functools.partial(_spent_token, fresh=fresh_token),
             )
         finally:
             for close in closers:
@@ -315,9 +284,12 @@ class WixMediaClient:
         )
         if before_finalize is not None:
             before_finalize()
-        return self.finalize_resumable(target, filename)
+        return self.finalize_resumable(target, filename, fresh_token=True)
 
-    def finalize_resumable(self, target: ResumableTarget, filename: str | None) -> FileDescriptor:
+    def finalize_resumable(
+        self, target: ResumableTarget, filename: str | None, *, fresh_token: bool = False
+    ) -> FileDescriptor:
+        """The finalize PUT; `fresh_token` as in `upload` (True when this is its first send)."""
         url = f"{target.upload_url.rstrip('/')}/{quote(target.upload_token, safe='')}"
         check_upload_url(url, self.settings.upload_hosts)
         response = self._http.request(
@@ -327,7 +299,7 @@ class WixMediaClient:
             headers={"Content-Type": "application/json"},
             params={"filename": filename} if filename else None,
             json_body={},
-            final=_spent_token,
+            final=functools.partial(_spent_token, fresh=fresh_token),
         )
         file = _file_from(_json_object(response, "tus-finalize"), "tus-finalize")
         return _logged(file, response, "tus-finalize")
@@ -445,9 +417,14 @@ class WixMediaClient:
             delay = min(delay * 2, max_delay_s)
 
 
-def _spent_token(error: WixError) -> WixError | None:
-    """A 429 from the upload host means the one-time token may be spent [guess]: never retried."""
-    if error.status != 429:
+def _spent_token(
+    error: WixError, earlier: Sequence[WixError], *, fresh: bool = False
+) -> WixError | None:
+    """A 429 from the upload host may mean the one-time token is spent [guess]: then it is never
+    retried. A `fresh` token (never presented before this call) can only have been spent by an
+    earlier attempt of this call whose outcome is unknown (a cut connection, a timeout, a 5xx);
+    after none, or only after throttles (a 429 is not processed), the 429 is a plain throttle."""
+    if error.status != 429 or (fresh and all(e.status == 429 for e in earlier)):
         return None
     return WixUploadTokenSpent(
         f"{error} (the upload token may already be used; not retried)",
