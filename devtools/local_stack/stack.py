@@ -210,6 +210,10 @@ def function_environment(
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
         "RELAY_CORS_ORIGINS": ",".join(origins),
+        # Local: the emulator's key is given directly (WIX_EVENTS_PUBLIC_KEY, below), and there
+        # is no callback queue yet (callbacks are logged as due, not sent).
+        "WIX_EVENTS_PUBLIC_KEY_SECRET_ID": "",
+        "RELAY_CALLBACK_QUEUE_URL": "",
     }
     overrides = {
         k: v
@@ -219,8 +223,9 @@ def function_environment(
     env = {name: resolved[name] for name in (*r.GLOBAL_VARIABLES, *function.variables)}
     env.update(function.fixed)
     env.update(overrides)
-    if events_public_key and function is r.API_FUNCTION:
-        # Local only: deployed, the key is a secret (WIX_EVENTS_PUBLIC_KEY_SECRET_ID).
+    if events_public_key:
+        # Local only: deployed, the key is a secret (WIX_EVENTS_PUBLIC_KEY_SECRET_ID). The API
+        # verifies the emulator's events with it; the worker then leaves jobs to the events.
         env.setdefault("WIX_EVENTS_PUBLIC_KEY", events_public_key)
     return {
         **env,
