@@ -41,7 +41,7 @@ def default(template: dict[str, Any], parameter: str) -> Any:
 
 
 def local_env(spec: r.FunctionSpec) -> dict[str, str]:
-    deployed = Deployed("b", "q", "arn:q", "dlq", "jobs", "idem", "wix", "callers")
+    deployed = Deployed("b", "q", "arn:q", "dlq", "jobs", "wix", "callers")
     return function_environment(
         spec,
         StackConfig(),
