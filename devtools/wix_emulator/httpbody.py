@@ -169,8 +169,9 @@ class PipelinedSink(Sink):
     """A Sink whose hashing and writing run in two helper threads (both release the GIL), so
     receiving, hashing and writing overlap. Memory: `depth` blocks."""
 
-    def __init__(self, fh: BinaryIO, depth: int = 8) -> None:
+    def __init__(self, fh: BinaryIO, depth: int = 8, *, hashing: bool = True) -> None:
         super().__init__(fh)
+        self.hashing = hashing  # False: `md5` stays empty (the caller hashes the file later)
         self._free: queue.Queue[bytearray] = queue.Queue()
         for _ in range(depth):
             self._free.put(bytearray(BLOCK))
@@ -196,7 +197,7 @@ class PipelinedSink(Sink):
 
     def _hash_loop(self) -> None:
         while (item := self._to_hash.get()) is not None:
-            if self._error is None:
+            if self._error is None and self.hashing:
                 self.md5.update(memoryview(item[0])[: item[1]])
             self._to_write.put(item)
         self._to_write.put(None)

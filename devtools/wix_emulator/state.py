@@ -19,6 +19,7 @@ from typing import Any
 
 from . import errors as e
 from .config import EmulatorConfig
+from .httpbody import BLOCK
 from .mediatypes import FileType
 
 ROOT_FOLDERS = ("media-root", "visitor-uploads-root")  # [doc] default parent is media-root
@@ -69,6 +70,7 @@ class StoredFile:
     path: Path
     size: int = 0
     md5: str = ""
+    md5_pending: bool = False  # hash_after_answer: computed from `path` on first read
     ready_at: float | None = None  # None while an import is still fetching
     will_fail: bool = False
     source_url: str | None = None
@@ -307,8 +309,22 @@ class Store:
         base = (self.cfg.public_base_url or self.base_url).rstrip("/")
         return f"{base}/_emulator/static/media/{f.id}"
 
-    def descriptor(self, f: StoredFile, at: float | None = None) -> dict[str, Any]:
-        """The FileDescriptor as Wix's REST API returns it [doc field list]."""
+    def md5_of(self, f: StoredFile) -> str:
+        """The file's MD5 hex; with `hash_after_answer`, computed from the stored bytes by the
+        first read that needs it (outside the store lock; two readers at once hash twice)."""
+        if f.md5_pending:
+            digest = hashlib.md5(usedforsecurity=False)
+            with f.path.open("rb") as fh:
+                while block := fh.read(BLOCK):
+                    digest.update(block)
+            f.md5, f.md5_pending = digest.hexdigest(), False
+        return f.md5
+
+    def descriptor(
+        self, f: StoredFile, at: float | None = None, *, hash_if_known: bool = False
+    ) -> dict[str, Any]:
+        """The FileDescriptor as Wix's REST API returns it [doc field list]. `hash_if_known`:
+        the upload's own answer, which does not wait for a deferred MD5 ("" until known)."""
         status = self.status(f, at)
         url = self.static_url(f)
         updated = f.created if status == "PENDING" or f.ready_at is None else f.ready_at
@@ -317,7 +333,7 @@ class Store:
             "displayName": f.display_name,
             "url": url,
             "parentFolderId": f.folder_id,
-            "hash": f.md5,
+            "hash": f.md5 if hash_if_known else self.md5_of(f),
             "sizeInBytes": str(f.size),
             "private": f.private,
             "mediaType": f.type.media_type,
@@ -384,7 +400,7 @@ class Store:
             "size": f.size,
             "mimeType": f.type.mime,
             "mediaType": f.type.media_type,
-            "md5": f.md5,
+            "md5": self.md5_of(f),
             "operationStatus": self.status(f),
             "private": f.private,
             "labels": list(f.labels),

@@ -56,6 +56,7 @@ def _store_file(
         md5=md5,
         external_info=fields.get("externalInfo"),
         dims=image_dims(head),
+        md5_pending=not md5,
     )
     f.path = store.stored_path(f.id)
     tmp.replace(f.path)
@@ -97,16 +98,16 @@ def upload(req: Request, token: str) -> None:
         else max(req.cfg.size_limits.values())
     )
     tmp = req.store.incoming_path()
+    deferred = req.cfg.hash_after_answer
     try:
-        with tmp.open("wb", buffering=0) as fh, PipelinedSink(fh) as sink:
+        with tmp.open("wb", buffering=0) as fh, PipelinedSink(fh, hashing=not deferred) as sink:
             _receive(req, sink, limit)
         ftype = _check_final(req, mime, name, sink.written, sink.head)
-        f = _store_file(
-            req, ticket, tmp, ftype, name, sink.written, sink.md5.hexdigest(), sink.head, "upload"
-        )
+        md5 = "" if deferred else sink.md5.hexdigest()
+        f = _store_file(req, ticket, tmp, ftype, name, sink.written, md5, sink.head, "upload")
     finally:
         tmp.unlink(missing_ok=True)
-    req.send_json(200, {"file": req.store.descriptor(f)})
+    req.send_json(200, {"file": req.store.descriptor(f, hash_if_known=True)})
 
 
 def _receive(req: Request, sink: Sink, limit: int, room: int | None = None) -> None:

@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from wix_relay.domain.jobs import utc_now
-
 __all__ = [
     "CallbackEventType",
     "CallbackMessage",
@@ -168,6 +166,8 @@ def callback_event(
 ) -> dict[str, Any]:
     """The event for a finished upload or import (its `status` says which); `timestamp` is
     ISO-8601 UTC, now by default."""
+    from wix_relay.domain.jobs import utc_now  # jobs is not needed by the API's caller registry
+
     return {
         "type": event_type_for(kind, str(status_document.get("status"))),
         "timestamp": timestamp or utc_now(),

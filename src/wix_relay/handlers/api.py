@@ -19,7 +19,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from wix_relay.config import Settings
@@ -30,6 +29,7 @@ from wix_relay.runtime import Runtime
 from wix_relay.services.uploads import record_refused
 from wix_relay.web.cors import preflight
 from wix_relay.web.openapi import build_openapi
+from wix_relay.web.powertools import APIGatewayHttpResolver, Response
 from wix_relay.web.responses import JSON, error_response, finish, request_id
 
 HEALTH_PATH = "/v1/health"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from wix_relay.domain.import_requests import IMPORT_REQUEST
+from wix_relay.web.powertools import APIGatewayHttpRouter, Response
 from wix_relay.web.request_body import json_object
 from wix_relay.web.responses import JSON
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL
 from wix_relay.services.uploads import Uploads
+from wix_relay.web.powertools import APIGatewayHttpRouter
 from wix_relay.web.request_body import json_object
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]

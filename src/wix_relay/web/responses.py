@@ -7,10 +7,9 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from wix_relay.domain.errors import RelayError, error_body
 from wix_relay.web.cors import cors_headers, header
+from wix_relay.web.powertools import Response
 
 JSON = "application/json"
 

@@ -250,3 +250,24 @@ def test_browser_cors_on_the_upload_host(wix: WixCalls) -> None:
     assert put.headers["Access-Control-Allow-Origin"] == origin["Origin"]
     assert "x-wix-request-id" in put.headers["Access-Control-Expose-Headers"]
     assert "Upload-Offset" in put.headers["Access-Control-Expose-Headers"]
+
+
+def test_hash_after_answer_defers_the_md5_to_its_first_read() -> None:
+    """WIX_EMULATOR_HASH_AFTER_ANSWER (benchmarks): the upload's answer does not wait for the
+    MD5; every later read that shows it has the right one, READY or not."""
+    from wix_emulator import EmulatorConfig, start_emulator
+
+    cfg = EmulatorConfig.from_env({"WIX_EMULATOR_HASH_AFTER_ANSWER": "1"})
+    assert cfg.hash_after_answer
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with start_emulator(EmulatorConfig(processing_ms=0, hash_after_answer=True), port=0) as em:
+        wix = WixCalls(em)
+        put = wix.put(wix.upload_url(mimeType="video/mp4", fileName="a.mp4"), data, "video/mp4")
+        assert put.status_code == 200, put.text
+        answered = put.json()["file"]
+        assert answered["hash"] == ""
+        assert answered["sizeInBytes"] == str(len(data))
+        [stored] = em.files()
+        assert stored["md5"] == hashlib.md5(data).hexdigest()
+        got = wix.get(f"{API}/get-file-by-id", params={"fileId": answered["id"]})
+        assert got.json()["file"]["hash"] == hashlib.md5(data).hexdigest()
