@@ -40,4 +40,5 @@ def test_an_upload_reaches_ready_through_the_emulators_event(local_stack: Any) -
     assert doc["file"]["id"] == file_id
     assert doc["file"]["wixUrl"].startswith(f"wix:image://v1/{file_id}/ready.png")
     assert "WIX_EVENTS_PUBLIC_KEY" in local_stack.function_env["api"]
-    assert "WIX_EVENTS_PUBLIC_KEY" not in local_stack.function_env["worker"]
+    # the worker too: with events on it leaves uploaded jobs to them (no readiness checks)
+    assert "WIX_EVENTS_PUBLIC_KEY" in local_stack.function_env["worker"]
