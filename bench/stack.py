@@ -140,7 +140,7 @@ class Stack:
                 "RELAY_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
                 "RELAY_QUEUE_URL": self.queue_url,
                 "RELAY_FOLDER_ROOT": FOLDER,
-                "RELAY_READY_WAIT_SECONDS": "0",
+                "RELAY_READY_CHECKS": "0",  # no readiness follow-up (the baselines have none)
                 "BENCH_API_KEY": API_KEY,
                 "BENCH_SERVER_PIDS": ",".join(f"{k}:{v}" for k, v in self.server_pids.items()),
             }

@@ -36,6 +36,9 @@ QUEUE = "wix-relay-events"
 API_KEY = "${RELAY_DEV_API_KEY}"  # substituted by the reader (string.Template / envsubst)
 BEARER = "${RELAY_DEV_JWT}"
 JOB_ID = "${RELAY_JOB_ID}"
+UPLOAD_ID = "${RELAY_UPLOAD_ID}"
+FILE_ID = "${WIX_FILE_ID}"
+EVENT_JWT = "${WIX_EVENT_JWT}"  # a Wix event is a JWT sent as text/plain
 ORIGIN = "http://127.0.0.1:8000"
 TIME = "21/Nov/2026:12:00:00 +0000"
 EPOCH_MS = 1795089600000
@@ -121,9 +124,10 @@ def http_event(
     if body is None:
         event.pop("body", None)
     else:
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        plain = isinstance(body, str)
+        text = body if plain else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         event["body"] = text
-        all_headers["content-type"] = "application/json"
+        all_headers["content-type"] = "text/plain" if plain else "application/json"
         all_headers["content-length"] = str(len(text.encode()))
     ctx = event["requestContext"]
     ctx.update(
@@ -257,6 +261,44 @@ def api_events() -> None:
             headers=key,
             path_parameters={"id": JOB_ID},
             request_id="R6-imports-get",
+        ),
+    )
+    readiness = [
+        ("uploads-get", "GET", f"/v1/uploads/{UPLOAD_ID}", "/v1/uploads/{uploadId}", None),
+        (
+            "uploads-file-post",
+            "POST",
+            f"/v1/uploads/{UPLOAD_ID}/file",
+            "/v1/uploads/{uploadId}/file",
+            {"fileId": FILE_ID},
+        ),
+        ("files-get", "GET", f"/v1/files/{FILE_ID}", "/v1/files/{fileId}", None),
+    ]
+    for n, (name, method, path, route, body) in enumerate(readiness, start=8):
+        params = {"fileId": FILE_ID} if "{fileId}" in route else {"uploadId": UPLOAD_ID}
+        write(
+            f"api/{name}.json",
+            http_event(
+                base,
+                method,
+                path,
+                route=f"{method} {route}",
+                headers=key,
+                body=body,
+                path_parameters=params,
+                request_id=f"R{n}-{name}",
+            ),
+        )
+    write(  # public: Wix signs the body, no caller credential
+        "api/wix-events-post.json",
+        http_event(
+            base,
+            "POST",
+            "/v1/wix/events",
+            route="POST /v1/wix/events",
+            headers={"user-agent": "Wix-Webhooks"},
+            body=EVENT_JWT,
+            request_id="R11-wix-events",
         ),
     )
 

@@ -84,6 +84,9 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         '      -d \'{"mimeType":"image/png","fileName":"sample.png",'
         f'"sizeInBytes":{sample_size}}}\' | ' + _EXTRACT.format(field="uploadUrl") + ")",
         f"  curl -s -T {sample} -H 'content-type: image/png' \"$UPLOAD_URL\"",
+        "  # ...its answer also has statusUrl (/v1/uploads/<uploadId>): the emulator's File Ready",
+        "  # event moves it to ready; GET $RELAY<statusUrl>?waitSeconds=10 with the same key",
+        "  # answers the file's url and wixUrl (docs/readiness.md)",
         "",
         "  # 2. S3 → Wix: drop a file in the inbox; the worker puts it in Wix at /any/folder/",
         f"  {creds} \\",

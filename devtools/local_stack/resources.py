@@ -40,13 +40,20 @@ GLOBAL_VARIABLES = (
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
+)
+"""Globals.Function.Environment: every function gets these."""
+RELAY_VARIABLES = (
     "WIX_API_BASE_URL",
     "WIX_UPLOAD_HOSTS",
     "WIX_CREDENTIALS_SECRET_ID",
+    "WIX_EVENTS_PUBLIC_KEY_SECRET_ID",
     "RELAY_JOBS_TABLE",
     "RELAY_DEFAULT_MODE",
+    "RELAY_CALLERS_SECRET_ID",
+    "RELAY_QUEUE_URL",
+    "RELAY_CALLBACK_QUEUE_URL",
 )
-"""Globals.Function.Environment: every function gets these."""
+"""What the API and the worker both get (Wix, the table, readiness: events key, callbacks)."""
 PARAMETER_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "wix-media-relay",
     "POWERTOOLS_METRICS_NAMESPACE": "WixMediaRelay",
@@ -58,6 +65,7 @@ PARAMETER_DEFAULTS = {
     "RELAY_ROUTES": "",
     "RELAY_WORKER_CONCURRENCY": str(SQS_BATCH_SIZE),
     "RELAY_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+    "RELAY_READY_CHECKS": "10",
 }
 """Values the template gives from its parameters' defaults (a shell variable overrides)."""
 
@@ -83,7 +91,7 @@ API_FUNCTION = FunctionSpec(
     "wix_relay.handlers.api.handler",
     512,
     29,
-    ("RELAY_CALLERS_SECRET_ID", "RELAY_CORS_ORIGINS", "RELAY_QUEUE_URL"),
+    (*RELAY_VARIABLES, "RELAY_CORS_ORIGINS"),
     {
         "WIX_CONNECT_TIMEOUT_SECONDS": "3.05",
         "WIX_READ_TIMEOUT_SECONDS": "10",
@@ -97,6 +105,8 @@ WORKER_FUNCTION = FunctionSpec(
     1024,
     900,
     (
+        *RELAY_VARIABLES,
+        "RELAY_READY_CHECKS",
         "RELAY_WORKER_CONCURRENCY",
         "RELAY_MAX_RECEIVE_COUNT",
         "RELAY_UPLOAD_THRESHOLD_BYTES",

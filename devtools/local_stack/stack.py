@@ -193,6 +193,7 @@ def function_environment(
     wix_base_url: str,
     upload_hosts: str,
     demo_port: int,
+    events_public_key: str | None = None,
 ) -> dict[str, str]:
     """One function's configuration: the variables template.yaml gives it (Globals + its own),
     resolved to the local resources, plus the local AWS endpoint and dummy credentials.
@@ -209,6 +210,10 @@ def function_environment(
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
         "RELAY_CORS_ORIGINS": ",".join(origins),
+        # Local: the emulator's key is given directly (WIX_EVENTS_PUBLIC_KEY, below), and there
+        # is no callback queue yet (callbacks are logged as due, not sent).
+        "WIX_EVENTS_PUBLIC_KEY_SECRET_ID": "",
+        "RELAY_CALLBACK_QUEUE_URL": "",
     }
     overrides = {
         k: v
@@ -218,6 +223,10 @@ def function_environment(
     env = {name: resolved[name] for name in (*r.GLOBAL_VARIABLES, *function.variables)}
     env.update(function.fixed)
     env.update(overrides)
+    if events_public_key:
+        # Local only: deployed, the key is a secret (WIX_EVENTS_PUBLIC_KEY_SECRET_ID). The API
+        # verifies the emulator's events with it; the worker then leaves jobs to the events.
+        env.setdefault("WIX_EVENTS_PUBLIC_KEY", events_public_key)
     return {
         **env,
         "AWS_ENDPOINT_URL": aws_url,
@@ -382,12 +391,19 @@ def start_stack(config: StackConfig) -> RunningStack:
         stoppers.append(moto.stop)
         emulator_url: str | None = None
         if config.real_wix is None:
-            emulator = _start_emulator(config.emulator, config.emulator_port)
+            # Wix's File Ready / File Failed go to the relay's events route (docs/readiness.md).
+            events_url = f"{relay_url}/v1/wix/events"
+            webhooks = (*config.emulator.webhook_urls, events_url)
+            emulator = _start_emulator(
+                replace(config.emulator, webhook_urls=webhooks), config.emulator_port
+            )
             stoppers.append(emulator.stop)
+            events_public_key = emulator.webhook_public_key
             emulator_url = wix_base_url = emulator.url
             upload_hosts = emulator_upload_hosts(emulator)
             credentials = emulator.credentials_document()
         else:
+            events_public_key = None
             credentials = config.real_wix
             wix_base_url = config.relay_env.get("WIX_API_BASE_URL") or "https://www.wixapis.com"
             upload_hosts = config.relay_env.get("WIX_UPLOAD_HOSTS") or "upload.wixmp.com"
@@ -415,6 +431,7 @@ def start_stack(config: StackConfig) -> RunningStack:
                 wix_base_url=wix_base_url,
                 upload_hosts=upload_hosts,
                 demo_port=demo.port,
+                events_public_key=events_public_key,
             )
             for spec in r.FUNCTIONS.values()
         }

@@ -18,7 +18,7 @@ from . import mediatypes as mt
 from . import rules, validation
 from .httpbody import PipelinedSink
 from .server import Request, route
-from .state import Store, StoredFile, image_dims
+from .state import ROOT_FOLDERS, Store, StoredFile, image_dims
 
 SITE_MEDIA = "/site-media/v1"
 
@@ -292,6 +292,24 @@ def _get_one(req: Request, file_id: str) -> None:
     if f is None:
         raise _not_found([file_id], "fileId")
     req.send_json(200, {"file": req.store.descriptor(f)})
+
+
+@route("GET", SITE_MEDIA + r"/folders/([^/]+)", "get-folder", "api")
+def get_folder(req: Request, folder_id: str) -> None:
+    """[doc] "Get Folder": `{folder: {id, displayName, parentFolderId, ...}}`. [guess] an unknown
+    id is answered as an unknown file id is (400, rule RESOURCE_NOT_FOUND); root folders have no
+    parent."""
+    store = req.store
+    with store.lock:
+        entry = store.folders.get(folder_id)
+        if entry is None and folder_id not in ROOT_FOLDERS:
+            raise e.rule_error("folderId", e.RESOURCE_NOT_FOUND, "folder not found")
+    folder: dict[str, Any] = {"id": folder_id, "state": "OK"}
+    if entry is None:
+        folder["displayName"] = folder_id
+    else:
+        folder["parentFolderId"], folder["displayName"] = entry
+    req.send_json(200, {"folder": folder})
 
 
 @route("GET", SITE_MEDIA + r"/files/get-file-by-id", "get-file", "api")

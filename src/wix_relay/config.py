@@ -70,7 +70,10 @@ class TransferSettings:
     routes_json: str | None = None
     """Per bucket/prefix routes (JSON list); parsed by the domain."""
     presign_expiry_s: int = 900
-    ready_wait_s: float = 60.0
+    ready_checks: int = 10
+    """Without Wix events: delayed readiness checks of an uploaded job (one get-file each)."""
+    ready_check_delay_s: int = 5
+    """The first check's delay; each next one doubles, at most SQS's 900 s."""
     worker_concurrency: int = 10
     """Records of one SQS batch relayed at once (threads; also sizes the HTTP pools)."""
     max_receive_count: int = 5
@@ -180,7 +183,8 @@ class Settings:
                 folder_root=env.text("RELAY_FOLDER_ROOT", "/"),
                 routes_json=env.json_document("RELAY_ROUTES"),
                 presign_expiry_s=env.integer("RELAY_PRESIGN_EXPIRY_SECONDS", 900, minimum=60),
-                ready_wait_s=env.number("RELAY_READY_WAIT_SECONDS", 60.0),
+                ready_checks=env.integer("RELAY_READY_CHECKS", 10, minimum=0),
+                ready_check_delay_s=env.integer("RELAY_READY_CHECK_DELAY_SECONDS", 5, minimum=0),
                 worker_concurrency=env.integer("RELAY_WORKER_CONCURRENCY", 10, minimum=1),
                 max_receive_count=env.integer("RELAY_MAX_RECEIVE_COUNT", 5, minimum=1),
             ),

@@ -21,16 +21,24 @@ if TYPE_CHECKING:
     import requests
 
     from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.callback_delivery import CallbackSender
+    from wix_relay.integrations.callback_queue import CallbackQueue
+    from wix_relay.integrations.event_store import EventStore
     from wix_relay.integrations.identity import JwtKeys
     from wix_relay.integrations.job_store import JobStore
     from wix_relay.integrations.queue import JobQueue
     from wix_relay.integrations.s3_source import S3Source
     from wix_relay.integrations.secrets import CallerRegistrySource, TtlCache
+    from wix_relay.integrations.upload_store import UploadStore
     from wix_relay.integrations.wix import WixMediaClient
+    from wix_relay.integrations.wix.events import WixEventVerifier
     from wix_relay.services.imports import ImportPorts, Imports
+    from wix_relay.services.readiness import Readiness, ReadinessPorts
     from wix_relay.services.relay import Relay
     from wix_relay.services.uploads import Uploads
 
+EVENTS_OFF = frozenset({"", "{}"})
+"""A public-key secret holding this (the stack's placeholder) means Wix events are off."""
 HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
 
 
@@ -65,6 +73,7 @@ class Runtime:
         self.http_hosts = http_hosts
         self.aws_connections = aws_connections
         self.lock = threading.RLock()  # for callers that build parts from several threads
+        self._verifiers: dict[str, WixEventVerifier] = {}
         self._aws_clients: dict[str, Any] = {}
 
     @classmethod
@@ -163,7 +172,7 @@ class Runtime:
     def uploads(self) -> Uploads:
         from wix_relay.services.uploads import Uploads
 
-        return Uploads(self.wix_client)
+        return Uploads(self.wix_client, self.upload_store_or_none)
 
     @cached_property
     def imports(self) -> Imports:
@@ -182,6 +191,101 @@ class Runtime:
             raise RelayError("the import service is not configured", code="CONFIGURATION_ERROR")
         return ImportPorts(self.source, self.jobs, self.queue)
 
+    # --- readiness: upload records, Wix events, partner callbacks ------------------------------
+    @cached_property
+    def upload_store(self) -> UploadStore:
+        from wix_relay.integrations.upload_store import UploadStore
+
+        aws = self.settings.aws
+        if not aws.jobs_table:
+            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
+        return UploadStore(aws.jobs_table, self._aws("dynamodb"), retention_s=aws.job_retention_s)
+
+    def upload_store_or_none(self) -> UploadStore | None:
+        """Upload records need the jobs table; without it upload URLs carry no status."""
+        return self.upload_store if self.settings.aws.jobs_table else None
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        from wix_relay.integrations.event_store import EventStore
+
+        table = self.settings.events.table or self.settings.aws.jobs_table
+        if not table:
+            raise ConfigError("invalid configuration: RELAY_EVENTS_TABLE is not set")
+        return EventStore(table, self._aws("dynamodb"))
+
+    @cached_property
+    def callback_queue(self) -> CallbackQueue | None:
+        from wix_relay.integrations.callback_queue import CallbackQueue
+
+        callbacks = self.settings.callbacks
+        if not callbacks.queue_url:
+            return None
+        return CallbackQueue(callbacks.queue_url, callbacks.dead_letter_queue_url, self._aws("sqs"))
+
+    @cached_property
+    def callback_sender(self) -> CallbackSender:
+        from wix_relay.integrations.callback_delivery import CallbackSender
+
+        callbacks = self.settings.callbacks
+        return CallbackSender(
+            allow_loopback=callbacks.allow_loopback,
+            connect_timeout_s=callbacks.connect_timeout_s,
+            read_timeout_s=callbacks.read_timeout_s,
+            max_response_bytes=callbacks.max_response_bytes,
+        )
+
+    def event_verifier(self) -> WixEventVerifier | None:
+        """The Wix app's public key (the setting, else the secret, re-read after the secrets
+        TTL so a rotated key is picked up); None when events are not configured."""
+        from wix_relay.integrations.wix.events import WixEventVerifier
+
+        events = self.settings.events
+        key = events.public_key
+        if key is None and events.public_key_secret_id:
+            key = self.secrets.get(events.public_key_secret_id)
+        if not key or key.strip() in EVENTS_OFF:
+            return None
+        with self.lock:
+            cached = self._verifiers.get(key)
+            if cached is None:
+                cached = WixEventVerifier(
+                    key,
+                    app_id=events.app_id,
+                    verify_caller_claims=events.verify_caller_claims,
+                    max_body_bytes=events.max_body_bytes,
+                )
+                self._verifiers = {key: cached}
+            return cached
+
+    def readiness_ports(self) -> ReadinessPorts:
+        from wix_relay.services.readiness import ReadinessPorts
+
+        def callback_target(ref: str) -> Any:
+            return self.callers.registry().callback_for(ref)
+
+        return ReadinessPorts(
+            uploads=self.upload_store,
+            events=self.event_store,
+            callbacks=self.callback_queue,
+            callback_target=callback_target,
+        )
+
+    @cached_property
+    def readiness(self) -> Readiness:
+        from wix_relay.services.readiness import Readiness, ReadinessOptions
+
+        options = ReadinessOptions(
+            dedupe_ttl_s=self.settings.events.dedupe_ttl_s,
+            state_ttl_s=self.settings.aws.job_retention_s,
+        )
+        return Readiness(
+            self.readiness_ports,
+            verifier=self.event_verifier,
+            wix=self.wix_client,
+            options=options,
+        )
+
     # --- the worker's use case ------------------------------------------------------------------
     @cached_property
     def pool(self) -> ThreadPoolExecutor:
@@ -193,15 +297,21 @@ class Runtime:
 
     @cached_property
     def relay(self) -> Relay:
-        """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table)."""
-        from wix_relay.services.relay import Relay, transfer_options
+        """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table); `uploaded`
+        jobs then go to the readiness service (events, or delayed checks on the queue)."""
+        from wix_relay.services.relay import ReadinessHooks, Relay, transfer_options
         from wix_relay.services.transfer import Ports
 
+        transfer = self.settings.transfer
+        hooks = ReadinessHooks(
+            service=lambda: self.readiness,
+            events_configured=lambda: self.event_verifier() is not None,
+            checks=lambda: self.queue,
+            max_checks=transfer.ready_checks,
+            first_delay_s=transfer.ready_check_delay_s,
+        )
         with self.lock:
             ports = Ports(source=self.source, media=self.wix, jobs=self.jobs)
             return Relay(
-                ports,
-                transfer_options(self.settings),
-                self.settings.transfer,
-                pool=self.pool,
+                ports, transfer_options(self.settings), transfer, pool=self.pool, readiness=hooks
             )

@@ -18,7 +18,14 @@ import pytest
 from tests.infrastructure.template_model import ROOT, cfn_template
 
 EVENTS = ROOT / "events"
-PLACEHOLDERS = {"RELAY_DEV_API_KEY", "RELAY_DEV_JWT", "RELAY_JOB_ID"}
+PLACEHOLDERS = {
+    "RELAY_DEV_API_KEY",
+    "RELAY_DEV_JWT",
+    "RELAY_JOB_ID",
+    "RELAY_UPLOAD_ID",
+    "WIX_FILE_ID",
+    "WIX_EVENT_JWT",
+}
 ALL = sorted(p for p in EVENTS.rglob("*.json"))
 
 
@@ -67,13 +74,16 @@ def test_api_events_hit_routes_the_template_declares() -> None:
         assert event["requestContext"]["routeKey"] == event["routeKey"]
         method, route = event["routeKey"].split(" ", 1)
         assert event["requestContext"]["http"]["method"] == method
-        pattern = re.sub(r"\\\{[a-z]+\\\}", "[^/]+", re.escape(route))
+        pattern = re.sub(r"\\\{[A-Za-z]+\\\}", "[^/]+", re.escape(route))
         assert re.fullmatch(pattern, event["rawPath"]), path.name
         assert all(h == h.lower() for h in event["headers"]), "HTTP API lower-cases header names"
         if "body" in event:
             assert event["isBase64Encoded"] is False
-            assert event["headers"]["content-type"] == "application/json"
-            json.loads(event["body"])
+            if event["headers"]["content-type"] == "text/plain":  # Wix events: a JWT
+                assert event["body"] == "${WIX_EVENT_JWT}", path.name
+            else:
+                assert event["headers"]["content-type"] == "application/json"
+                json.loads(event["body"])
         seen.add(event["routeKey"])
     assert seen == routes, "one event per route at least"
 

@@ -26,6 +26,10 @@ ROUTES = {
     ("post", "/v1/resumable-upload-url"),
     ("post", "/v1/imports"),
     ("get", "/v1/imports/{id}"),
+    ("post", "/v1/wix/events"),
+    ("get", "/v1/uploads/{uploadId}"),
+    ("post", "/v1/uploads/{uploadId}/file"),
+    ("get", "/v1/files/{fileId}"),
 }
 JWT_ROUTES = {("post", "/v1/upload-url"), ("post", "/v1/resumable-upload-url")}
 POWERTOOLS_VARIABLES = {
@@ -60,6 +64,7 @@ def props(resources: Mapping[str, Any], name: str) -> dict[str, Any]:
     [
         ("ApiFunction", "wix_relay.handlers.api.handler"),
         ("WorkerFunction", "wix_relay.handlers.worker.handler"),
+        ("CallbackFunction", "wix_relay.handlers.callbacks.handler"),
     ],
 )
 def test_function_runtime_architecture_handler_tracing_logs(
@@ -110,14 +115,20 @@ def test_environment_variables_are_the_ones_config_reads(resources: dict[str, An
 
     Settings.from_env(Recorder())
     assert "RELAY_JOBS_TABLE" in read  # the recorder saw config.py's reads
-    for name in ("ApiFunction", "WorkerFunction"):
+    for name in FUNCTIONS:
         variables = set(props(resources, name)["Environment"]["Variables"])
         unknown = variables - read - POWERTOOLS_VARIABLES
         assert not unknown, f"{name} sets variables config.py never reads: {unknown}"
 
 
 # The Settings fields each function's code path reads (runtime.py, services/, handlers/).
+FUNCTIONS = ("ApiFunction", "WorkerFunction", "CallbackFunction")
 WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
+READINESS = {
+    "WIX_EVENTS_PUBLIC_KEY_SECRET_ID",  # events on (the key) or off (the placeholder)
+    "RELAY_CALLERS_SECRET_ID",  # a job's or upload's callback target
+    "RELAY_CALLBACK_QUEUE_URL",  # the winner of a transition queues the callback
+}
 
 
 @pytest.mark.parametrize(
@@ -135,7 +146,8 @@ WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
                 "RELAY_JOBS_TABLE",  # imports: the job, keyed by Idempotency-Key
                 "RELAY_QUEUE_URL",  # imports: enqueued for the worker
                 "RELAY_DEFAULT_MODE",  # imports: a job without "mode"
-            },
+            }
+            | READINESS,
         ),
         (
             "WorkerFunction",
@@ -148,6 +160,18 @@ WIX = {"WIX_API_BASE_URL", "WIX_UPLOAD_HOSTS", "WIX_CREDENTIALS_SECRET_ID"}
                 "RELAY_ROUTES",
                 "RELAY_MAX_RECEIVE_COUNT",
                 "RELAY_WORKER_CONCURRENCY",
+                "RELAY_QUEUE_URL",  # delayed readiness checks when events are off
+                "RELAY_READY_CHECKS",
+            }
+            | READINESS,
+        ),
+        (
+            "CallbackFunction",
+            {
+                "RELAY_CALLERS_SECRET_ID",  # each caller's signing secret
+                "RELAY_CALLBACK_QUEUE_URL",
+                "RELAY_CALLBACK_DLQ_URL",
+                "RELAY_CALLBACK_MAX_ATTEMPTS",
             },
         ),
     ],
@@ -235,17 +259,50 @@ def test_default_route_throttling_and_json_access_logs(resources: dict[str, Any]
 # --- queue, dead-letter queue, inbox ---------------------------------------------------------
 
 
+def mapping_of(resources: dict[str, Any], function: str) -> dict[str, Any]:
+    mappings = resources_of_type({"Resources": resources}, "AWS::Lambda::EventSourceMapping")
+    (m,) = [
+        m["Properties"]
+        for m in mappings.values()
+        if m["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    return m
+
+
 def test_worker_consumes_the_queue_with_partial_batch_failures(resources: dict[str, Any]) -> None:
-    (mapping,) = resources_of_type(
-        {"Resources": resources}, "AWS::Lambda::EventSourceMapping"
-    ).values()
-    m = mapping["Properties"]
+    m = mapping_of(resources, "WorkerFunction")
     assert m["FunctionName"] == {"Ref": "WorkerFunction"}
     assert m["EventSourceArn"] == {"Fn::GetAtt": ["EventsQueue", "Arn"]}
     assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert m["BatchSize"] == {"Ref": "WorkerBatchSize"}
     assert m["MaximumBatchingWindowInSeconds"] == {"Ref": "WorkerBatchingWindowSeconds"}
     assert m["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerConcurrency"}}
+
+
+def test_callbacks_have_their_queue_dead_letter_queue_alarm_and_consumer(
+    resources: dict[str, Any],
+) -> None:
+    m = mapping_of(resources, "CallbackFunction")
+    assert m["EventSourceArn"] == {"Fn::GetAtt": ["CallbackQueue", "Arn"]}
+    assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = props(resources, "CallbackQueue")
+    assert queue["VisibilityTimeout"] >= 6 * props(resources, "CallbackFunction")["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["CallbackDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "CallbackMaxAttempts"},
+    }
+    env = props(resources, "CallbackFunction")["Environment"]["Variables"]
+    assert env["RELAY_CALLBACK_MAX_ATTEMPTS"] == {"Ref": "CallbackMaxAttempts"}  # = redrive
+    alarm = props(resources, "CallbackDeadLetterQueueAlarm")
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["CallbackDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["MetricName"], alarm["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+
+
+def test_the_wix_events_route_is_public(resources: dict[str, Any]) -> None:
+    operation = api_body(resources)["paths"]["/v1/wix/events"]["post"]
+    assert "security" not in operation  # the event's RS256 signature is its authentication
 
 
 def test_queue_redrive_and_visibility_timeout(cfn: dict[str, Any], resources: dict) -> None:
@@ -346,31 +403,63 @@ WIX_SECRET = {
 CALLERS_SECRET = {
     "Fn::If": ["CreateCallersSecret", {"Ref": "CallersSecret"}, {"Ref": "CallersSecretArn"}]
 }
+EVENTS_KEY_SECRET = {
+    "Fn::If": [
+        "CreateWixEventsKeySecret",
+        {"Ref": "WixEventsPublicKeySecret"},
+        {"Ref": "WixEventsPublicKeySecretArn"},
+    ]
+}
 GET_OBJECT = {"s3:GetObject", "s3:GetObjectVersion"}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
     "ApiFunctionRole": {
         "Logs": (LOGS, [{"Fn::GetAtt": ["ApiLogGroup", "Arn"]}]),
         "XRayRequiresWildcard": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, ["*"]),
-        "ReadSecrets": ({"secretsmanager:GetSecretValue"}, [WIX_SECRET, CALLERS_SECRET]),
-        "Jobs": ({"dynamodb:GetItem", "dynamodb:PutItem"}, [{"Fn::GetAtt": ["JobsTable", "Arn"]}]),
+        "ReadSecrets": (
+            {"secretsmanager:GetSecretValue"}, [WIX_SECRET, CALLERS_SECRET, EVENTS_KEY_SECRET]
+        ),
+        "Jobs": (
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+            [{"Fn::GetAtt": ["JobsTable", "Arn"]}],
+        ),
         "EnqueueImports": ({"sqs:SendMessage"}, [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]),
+        "EnqueueCallbacks": ({"sqs:SendMessage"}, [{"Fn::GetAtt": ["CallbackQueue", "Arn"]}]),
         "HeadImportSources": (GET_OBJECT, None),
         "ListImportSources": ({"s3:ListBucket"}, None),
     },
     "WorkerFunctionRole": {
         "Logs": (LOGS, [{"Fn::GetAtt": ["WorkerLogGroup", "Arn"]}]),
         "XRayRequiresWildcard": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, ["*"]),
-        "ReadWixSecret": ({"secretsmanager:GetSecretValue"}, [WIX_SECRET]),
+        "ReadSecrets": (
+            {"secretsmanager:GetSecretValue"}, [WIX_SECRET, CALLERS_SECRET, EVENTS_KEY_SECRET]
+        ),
         "Jobs": ({"dynamodb:GetItem", "dynamodb:PutItem"}, [{"Fn::GetAtt": ["JobsTable", "Arn"]}]),
         "ConsumeQueue": (
             {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
         ),
+        "EnqueueChecksAndCallbacks": (
+            {"sqs:SendMessage"},
+            [{"Fn::GetAtt": ["EventsQueue", "Arn"]}, {"Fn::GetAtt": ["CallbackQueue", "Arn"]}],
+        ),
         "ReadInbox": (GET_OBJECT, None),
         "ListInbox": ({"s3:ListBucket"}, None),
         "ReadImportSources": (GET_OBJECT, None),
         "ListImportSources": ({"s3:ListBucket"}, None),
+    },
+    "CallbackFunctionRole": {
+        "Logs": (LOGS, [{"Fn::GetAtt": ["CallbackLogGroup", "Arn"]}]),
+        "XRayRequiresWildcard": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, ["*"]),
+        "ReadCallersSecret": ({"secretsmanager:GetSecretValue"}, [CALLERS_SECRET]),
+        "ConsumeCallbacks": (
+            {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+             "sqs:ChangeMessageVisibility"},
+            [{"Fn::GetAtt": ["CallbackQueue", "Arn"]}],
+        ),
+        "DeadLetterCallbacks": (
+            {"sqs:SendMessage"}, [{"Fn::GetAtt": ["CallbackDeadLetterQueue", "Arn"]}]
+        ),
     },
 }  # fmt: skip
 
@@ -428,6 +517,7 @@ CODE_ACTIONS = {
     r"\.transact_write_items\(": "dynamodb:TransactWriteItems",
     r"\.send_message\(": "sqs:SendMessage",
     r"\.send_message_batch\(": "sqs:SendMessage",
+    r"\.change_message_visibility\(": "sqs:ChangeMessageVisibility",
     r"\.head_object\(": "s3:GetObject",
     r"\.get_object\(": "s3:GetObject",
     r"generate_presigned_url\(\s*\"get_object\"": "s3:GetObject",
@@ -485,7 +575,7 @@ def test_no_credential_in_parameters_environment_or_secret_values(
         assert not looks_like_credential(default), name
         if re.search(r"secret|key|token|password", name, re.IGNORECASE):
             assert default == "", f"{name} must not have a default"
-    for fn in ("ApiFunction", "WorkerFunction"):
+    for fn in FUNCTIONS:
         for var, value in props(resources, fn)["Environment"]["Variables"].items():
             assert not re.search(r"(?<!_ID)KEY$|TOKEN|PASSWORD|SECRET$", var), var
             if isinstance(value, str):

@@ -265,6 +265,7 @@ async function resumableUpload(file, mimeType, options, report) {
       mimeType === OCTET_STREAM ? withQuery(finalizeUrl, "filename", filename) : finalizeUrl, options,
     );
     storage.removeItem(key + SESSION_SUFFIX);
+    await reportFile(session, descriptor, options);
     return { descriptor, answer: session, resumed };
   } catch (error) {
     if (error instanceof UploadError && error.code === "ABORTED") await terminated;
@@ -276,6 +277,18 @@ async function resumableUpload(file, mimeType, options, report) {
     throw error;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Wix echoes no externalInfo for resumable uploads, so the relay learns which file the upload
+ * became from the finalize answer: POST {statusUrl}/file {fileId} (the relay checks it with Wix).
+ * The bytes are in Wix either way: a failed report only leaves the status at `pending`. */
+async function reportFile(session, descriptor, options) {
+  if (!session.statusUrl || !descriptor?.id) return;
+  try {
+    await relayRequest(options, "POST", `${session.statusUrl.replace(/^\//, "")}/file`, { fileId: descriptor.id });
+  } catch (error) {
+    if (error instanceof UploadError && error.code === "ABORTED") throw error;
   }
 }
 

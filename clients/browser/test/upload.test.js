@@ -158,11 +158,16 @@ test("bad options are refused with INVALID_OPTIONS", async () => {
   }
 });
 
-test("TUS: Wix's metadata keys, 256 KiB chunks, finalize at <uploadUrl>/<token>, then the statusUrl", async () => {
+test("TUS: Wix's metadata keys, 256 KiB chunks, finalize at <uploadUrl>/<token>, the file reported, then the statusUrl", async () => {
   let polls = 0;
+  const reported = [];
   const server = await startServer((req, url, body, json, base) => {
     if (url.pathname === "/v1/resumable-upload-url") {
       return json(200, { uploadProtocol: "TUS", uploadUrl: `${base}/upload/tus`, uploadToken: "tok-1", uploadId: "up-1", statusUrl: "/v1/uploads/up-1" });
+    }
+    if (url.pathname === "/v1/uploads/up-1/file") {
+      reported.push(body);
+      return json(200, { id: "up-1", status: "uploaded" });
     }
     polls += 1;
     return json(200, polls < 2 ? { id: "up-1", status: "uploaded" } : { id: "up-1", status: "ready", file: { id: "file-1", url: "https://static/x", operationStatus: "READY" } });
@@ -182,6 +187,8 @@ test("TUS: Wix's metadata keys, 256 KiB chunks, finalize at <uploadUrl>/<token>,
     assert.deepEqual(upload.data.map((b) => b.length), [CHUNK_QUANTUM, CHUNK_QUANTUM, CHUNK_QUANTUM, 5]);
     assert.ok(server.seen.some((c) => c.method === "PUT" && c.path === "/upload/tus/tok-1"));
     assert.equal(polls, 2);
+    assert.equal(reported.length, 1);
+    assert.ok(reported[0].fileId);
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
     assert.equal(progress.at(-1), size);
   } finally {

@@ -32,6 +32,10 @@ IMPORT_REQUEST = RequestModel(
         Field("private", "boolean", "Private file (only if your policy allows it)."),
         Field("mode", "string", "How the bytes move: auto (default), upload, resumable, import.",
               enum=MODES),
+        Field("callbackUrl", "string", "Where to POST the signed import.ready / import.failed "
+              "callback (default: your registry callback URL); must be under one of your "
+              "policy's callbackUrls.", max_length=2048,
+              example="https://partner.example/hooks/wix"),
     ),
     "Relay one S3 object into Wix; poll the job at the returned Location.",
 )  # fmt: skip

@@ -1,7 +1,8 @@
 """What the worker is asked to do: every message shape → work items. Pure Python.
 
 An S3 notification (direct, through SQS or SNS), an EventBridge "Object Created" event, a partner
-import `{"jobId"}`, or an `s3:TestEvent`. Anything else is a `MalformedMessage`.
+import `{"jobId"}`, the worker's own delayed readiness check `{"jobId", "readinessCheck": n}`
+(only when Wix events are off), or an `s3:TestEvent`. Anything else is a `MalformedMessage`.
 """
 
 from __future__ import annotations
@@ -27,11 +28,26 @@ class ImportRequested:
 
 
 @dataclass(frozen=True)
+class ReadinessCheck:
+    """Ask Wix (once) whether an `uploaded` job's file is ready; `check` counts from 1."""
+
+    job_id: str
+    check: int
+
+
+CHECK_FIELD = "readinessCheck"
+
+
+def readiness_check_message(job_id: str, check: int) -> dict[str, Any]:
+    return {"jobId": job_id, CHECK_FIELD: check}
+
+
+@dataclass(frozen=True)
 class Ignored:
     reason: str
 
 
-WorkItem = ObjectCreated | ImportRequested | Ignored
+WorkItem = ObjectCreated | ImportRequested | ReadinessCheck | Ignored
 
 
 class MalformedMessage(ValueError):
@@ -56,7 +72,12 @@ def parse_message(doc: Any) -> list[WorkItem]:
     if doc.get("Event") == "s3:TestEvent":
         return [Ignored(f"s3:TestEvent for bucket {doc.get('Bucket', '?')}")]
     if isinstance(doc.get("jobId"), str) and doc["jobId"]:
-        return [ImportRequested(doc["jobId"])]
+        check = doc.get(CHECK_FIELD)
+        if check is None:
+            return [ImportRequested(doc["jobId"])]
+        if not isinstance(check, int) or isinstance(check, bool) or check < 1:
+            raise MalformedMessage(f"{CHECK_FIELD} must be a positive integer")
+        return [ReadinessCheck(doc["jobId"], check)]
     if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
         return parse_message(doc["Message"])  # S3 → SNS → SQS
     if doc.get("source") == "aws.s3" and isinstance(doc.get("detail"), Mapping):

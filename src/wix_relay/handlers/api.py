@@ -23,7 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from wix_relay.config import Settings
 from wix_relay.domain.errors import NotFound, RelayError
-from wix_relay.handlers import imports_routes, uploads_routes
+from wix_relay.handlers import imports_routes, readiness_routes, uploads_routes
 from wix_relay.observability import instrumented, logger
 from wix_relay.runtime import Runtime
 from wix_relay.services.uploads import record_refused
@@ -34,7 +34,7 @@ from wix_relay.web.responses import JSON, error_response, finish, request_id
 
 HEALTH_PATH = "/v1/health"
 OPENAPI_PATH = "/v1/openapi.json"
-PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
+PUBLIC_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH, *readiness_routes.PUBLIC_PATHS})
 
 SETTINGS = Settings.from_env()
 RUNTIME = Runtime.for_api(SETTINGS)
@@ -42,6 +42,7 @@ RUNTIME = Runtime.for_api(SETTINGS)
 app = APIGatewayHttpResolver()
 app.include_router(uploads_routes.router)
 app.include_router(imports_routes.router)
+app.include_router(readiness_routes.router)
 
 
 # --- errors, 404/405 -------------------------------------------------------------------------
@@ -135,6 +136,7 @@ def _openapi_json() -> str:
         **OPENAPI_OPERATIONS,
         **uploads_routes.OPENAPI_OPERATIONS,
         **imports_routes.OPENAPI_OPERATIONS,
+        **readiness_routes.OPENAPI_OPERATIONS,
     }
     routes = {(r.method.lower(), r.path) for r in _registered_routes()}
     return json.dumps(build_openapi(routes, operations, PUBLIC_PATHS))

@@ -32,19 +32,26 @@ def _body() -> dict[str, Any]:
 
 @router.post(UPLOAD_URL_PATH)
 def upload_url() -> dict[str, Any]:
-    url = _uploads().upload_url(router.context["caller"], _body())
-    return {"uploadUrl": url}
+    issued = _uploads().upload_url(router.context["caller"], _body())
+    return {"uploadUrl": issued.url, **issued.answer()}
 
 
 @router.post(RESUMABLE_UPLOAD_URL_PATH)
 def resumable_upload_url() -> dict[str, Any]:
-    target = _uploads().resumable_upload_url(router.context["caller"], _body())
+    issued = _uploads().resumable_upload_url(router.context["caller"], _body())
+    assert issued.target is not None
     return {
-        "uploadProtocol": target.protocol,
-        "uploadUrl": target.upload_url,
-        "uploadToken": target.upload_token,
+        "uploadProtocol": issued.target.protocol,
+        "uploadUrl": issued.target.upload_url,
+        "uploadToken": issued.target.upload_token,
+        **issued.answer(),
     }
 
+
+_STATUS: dict[str, Any] = {
+    "uploadId": {"type": "string", "description": "The upload's id (when readiness is on)."},
+    "statusUrl": {"type": "string", "description": "GET it for the upload's status."},
+}
 
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", UPLOAD_URL_PATH): {
@@ -55,7 +62,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "200": {
                 "type": "object",
                 "required": ["uploadUrl"],
-                "properties": {"uploadUrl": {"type": "string", "format": "uri"}},
+                "properties": {"uploadUrl": {"type": "string", "format": "uri"}, **_STATUS},
             }
         },
     },
@@ -71,6 +78,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "uploadProtocol": {"type": "string", "enum": ["TUS"]},
                     "uploadUrl": {"type": "string", "format": "uri"},
                     "uploadToken": {"type": "string"},
+                    **_STATUS,
                 },
             }
         },

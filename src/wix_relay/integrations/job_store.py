@@ -45,7 +45,9 @@ class JobStore:
             TableName=self.table_name, Key={"id": {"S": job_id}}, ConsistentRead=True
         )
         item = response.get("Item")
-        return Job.from_item(_decode(item)) if item else None
+        if not item or "source" not in item:  # absent, or another kind of item (upl-…, file#…)
+            return None
+        return Job.from_item(_decode(item))
 
     def create(self, job: Job) -> tuple[Job, bool]:
         """Put the job unless its id exists; returns (the stored job, whether it was created)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.destinations import checked_destination
@@ -47,6 +47,7 @@ class Imports:
         document = IMPORT_REQUEST.validate(body)
         bucket, key = str(document["bucket"]), str(document["key"])
         caller.policy.check_import_source(bucket, key)
+        callback = _callback_of(caller, document.get("callbackUrl"))
         idempotency_key = _checked_idempotency_key(idempotency_key)
         ports = self._ports()
         if idempotency_key is not None:
@@ -80,15 +81,14 @@ class Imports:
             )
         )
         mode: ModeName = document.get("mode") or self.default_mode
-        job, created = ports.jobs.create(
-            Job.for_import(
-                caller_id=caller.id,
-                source=info.ref,
-                destination=destination,
-                mode=mode,
-                idempotency_key=idempotency_key,
-            )
+        job = Job.for_import(
+            caller_id=caller.id,
+            source=info.ref,
+            destination=destination,
+            mode=mode,
+            idempotency_key=idempotency_key,
         )
+        job, created = ports.jobs.create(replace(job, extra=callback) if callback else job)
         if created:
             _enqueue(job, ports)
             emit("ImportQueued")
@@ -102,6 +102,22 @@ class Imports:
         if job is None or job.caller_id != caller.id:
             raise NotFound(f"no import {job_id[:100]!r}")
         return job
+
+
+def _callback_of(caller: Caller, callback_url: object) -> dict[str, str]:
+    """What the job keeps for its callback (services/readiness.py sends it when the job ends):
+    the caller's `callbackRef` (the secret is looked up by it) and the import's `callbackUrl`,
+    checked against the policy's `callbackUrls`. Without a callback secret there is none."""
+    if callback_url is None:
+        return {"callbackRef": caller.callback_ref} if caller.callback_ref else {}
+    url = caller.policy.check_callback_url(callback_url)
+    if caller.callback_ref is None:
+        raise InvalidInput(
+            "callbackUrl needs a callback secret for you in the caller registry",
+            [FieldProblem("callbackUrl", "no callback secret is configured", "NO_CALLBACK")],
+            code="CALLBACK_NOT_CONFIGURED",
+        )
+    return {"callbackRef": caller.callback_ref, "callbackUrl": url}
 
 
 def _checked_idempotency_key(key: str | None) -> str | None:

@@ -4,15 +4,24 @@ once: each work item (an S3 object or a partner import job) → its job → `run
 Around `services.transfer.run_job`: the job (created for an S3 object, loaded for an import), the
 exactly-once guard, SQS partial-batch answers, and every outcome recorded as a log line and a
 metric (`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventSkipped`).
+
+After the upload the job is `uploaded` and the worker does not wait for Wix's processing. The
+readiness service (`services/readiness.py`, the one transition) moves it: by Wix's File Ready /
+File Failed event when events are configured (the worker only `settle`s an event that came
+first), else by delayed readiness checks — an SQS message to this worker's own queue with
+`DelaySeconds` doubling from `RELAY_READY_CHECK_DELAY_SECONDS`, one get-file call each, at most
+`RELAY_READY_CHECKS`; after the last the job stays `uploaded` with the reason
+(`READINESS_UNCONFIRMED`). Metric `ReadinessCheck{reason=pending|ready|failed|gave_up|error}`.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from wix_relay.config import Settings, TransferSettings
 from wix_relay.domain.callers import normalize_folder
@@ -27,11 +36,15 @@ from wix_relay.domain.jobs import (
     ObjectInfo,
     ObjectRef,
     object_version,
+    utc_now,
 )
+from wix_relay.domain.readiness import Outcome as FileOutcome
+from wix_relay.domain.readiness import SubjectKind
 from wix_relay.domain.triggers import (
     Ignored,
     ImportRequested,
     ObjectCreated,
+    ReadinessCheck,
     WorkItem,
     parse_message,
 )
@@ -54,10 +67,43 @@ def transfer_options(settings: Settings) -> TransferOptions:
         upload_threshold_bytes=transfer.upload_threshold_bytes,
         chunk_bytes=transfer.tus_chunk_bytes,
         presign_expiry_s=transfer.presign_expiry_s,
-        ready_wait_s=transfer.ready_wait_s,
         routes=parse_routes(transfer.routes_json),
         default_route=Route(folder_root=normalize_folder(transfer.folder_root, "folderRoot")),
     )
+
+
+class ReadinessService(Protocol):
+    """The part of `services.readiness.Readiness` the worker uses."""
+
+    def file_reached(
+        self, subject: tuple[SubjectKind, str], file_id: str, outcome: FileOutcome
+    ) -> bool: ...
+
+    def settle(self, subject: tuple[SubjectKind, str], file_id: str) -> bool: ...
+
+
+class CheckQueue(Protocol):
+    def send_check(self, job_id: str, check: int, delay_s: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class ReadinessHooks:
+    """How an `uploaded` job reaches `ready | failed` (built by the runtime, lazily)."""
+
+    service: Callable[[], ReadinessService]
+    events_configured: Callable[[], bool]
+    """A Wix public key is configured: the events move jobs, no checks."""
+    checks: Callable[[], CheckQueue]
+    max_checks: int = 10
+    first_delay_s: int = 5
+
+
+UNCONFIRMED = "READINESS_UNCONFIRMED"
+
+
+def check_delay(first_delay_s: int, check: int) -> int:
+    """Check `check` (from 1) comes this long after the previous one: doubling, at most 900 s."""
+    return int(min(first_delay_s * 2 ** (check - 1), 900))
 
 
 class Relay:
@@ -68,11 +114,13 @@ class Relay:
         settings: TransferSettings,
         *,
         pool: ThreadPoolExecutor,
+        readiness: ReadinessHooks | None = None,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
         self.pool = pool
+        self.readiness = readiness
 
     # --- events -------------------------------------------------------------------------------
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -129,6 +177,9 @@ class Relay:
                 ref = item.ref
                 logger.thread_safe_append_keys(s3_bucket=ref.bucket, s3_key=ref.key)
                 return self._relay_object(ref, last_attempt, deadline)
+            if isinstance(item, ReadinessCheck):
+                logger.thread_safe_append_keys(job_id=item.job_id)
+                return self._check(item)
             assert isinstance(item, ImportRequested)
             job_id = item.job_id
             logger.thread_safe_append_keys(job_id=job_id)
@@ -188,6 +239,7 @@ class Relay:
             outcome = run_job(
                 claimed, self.ports, self.options, last_attempt=last_attempt, info=info
             )
+            self._follow_up(outcome)
         except (ClaimHeld, ClaimLost) as exc:
             logger.info(
                 "another attempt holds the job; will retry later", extra={"detail": str(exc)}
@@ -234,6 +286,64 @@ class Relay:
         record(outcome)
         return {"jobId": outcome.job.id, "status": outcome.job.status}
 
+    # --- after the upload: readiness ----------------------------------------------------------
+    def _follow_up(self, outcome: Outcome) -> None:
+        """The job is `uploaded`: hand it to the readiness service (Wix answered READY/FAILED
+        already) or leave it to the events (`settle` one that came first), else schedule the
+        first delayed check. Never fails the relay: the upload is recorded."""
+        hooks, job = self.readiness, outcome.job
+        if hooks is None or job.status != "uploaded" or job.file is None:
+            return
+        subject: tuple[SubjectKind, str] = ("job", job.id)
+        try:
+            done = FileOutcome.from_descriptor(outcome.descriptor or {})
+            if done is not None:
+                hooks.service().file_reached(subject, job.file.id, done)
+            elif hooks.events_configured():
+                hooks.service().settle(subject, job.file.id)
+            elif hooks.max_checks > 0:
+                hooks.checks().send_check(job.id, 1, check_delay(hooks.first_delay_s, 1))
+        except Exception:
+            logger.exception("readiness follow-up failed; the job stays uploaded")
+            emit("ReadinessCheck", reason="error")
+
+    def _check(self, item: ReadinessCheck) -> Result:
+        """One delayed readiness check (events off): one get-file call, then the transition,
+        the next check, or — after the last — the job stays `uploaded` with the reason."""
+        hooks = self.readiness
+        job = self.ports.jobs.get(item.job_id)
+        if hooks is None or job is None or job.status != "uploaded" or job.file is None:
+            return {"jobId": item.job_id, "status": job.status if job else "missing"}
+        file_id = job.file.id
+        try:
+            done = FileOutcome.from_descriptor(self.ports.media.get_file(file_id).raw)
+        except Exception as exc:  # counted as a check: Wix may be down for a while
+            logger.warning("readiness check failed", extra={"detail": str(exc)[:300]})
+            done, reason = None, "error"
+        else:
+            reason = "pending" if done is None else done.status
+        if done is not None:
+            hooks.service().file_reached(("job", job.id), file_id, done)
+        elif item.check < hooks.max_checks:
+            delay = check_delay(hooks.first_delay_s, item.check + 1)
+            hooks.checks().send_check(job.id, item.check + 1, delay)
+        else:
+            reason = "gave_up"
+            waited = sum(check_delay(hooks.first_delay_s, n) for n in range(1, item.check + 1))
+            error = JobError(
+                UNCONFIRMED,
+                f"Wix had not finished processing file {file_id} after {item.check} checks "
+                f"over {waited} s; the job stays uploaded (Wix events are not configured: "
+                "docs/readiness.md)",
+                retryable=False,
+            )
+            noted = replace(job, error=error, updated_at=utc_now())
+            if not self.ports.jobs.claim(noted, job):
+                logger.info("the job changed during its last readiness check")
+        emit("ReadinessCheck", reason=reason)
+        logger.info("readiness check", extra={"check": item.check, "outcome": reason})
+        return {"jobId": job.id, "status": job.status, "check": item.check}
+
 
 INTERRUPTED = (
     "an earlier attempt stopped after (or while) sending the file to Wix, so Wix may hold it; "
@@ -268,8 +378,6 @@ def record(outcome: Outcome) -> None:
         extra: dict[str, Any] = {"status": job.status, "mode": job.mode, "bytes": outcome.bytes}
         if job.file is not None:
             extra["wix_file_id"] = job.file.id
-        if outcome.ready_problem:
-            extra["ready_problem"] = outcome.ready_problem
         logger.info("object relayed", extra=extra)
         emit("ObjectRelayed")
         emit("BytesRelayed", outcome.bytes, MetricUnit.Bytes)

@@ -33,6 +33,7 @@ from wix_relay.domain.media import (
     plan_mode,
     rule_names,
 )
+from wix_relay.domain.readiness import external_info
 from wix_relay.observability import logger
 
 if TYPE_CHECKING:
@@ -97,7 +98,9 @@ class MediaService(Protocol):
         self, url: str, fields: Mapping[str, Any] | None = None, *, retry: bool = ...
     ) -> FileDescriptor: ...
 
-    def wait_until_ready(self, file_id: str, timeout_s: float) -> FileDescriptor: ...
+    def get_file(self, file_id: str) -> FileDescriptor:
+        """One get-file-by-id call (the worker's readiness checks when events are off)."""
+        ...
 
 
 class JobRepository(Protocol):
@@ -123,11 +126,8 @@ class TransferOptions:
     upload_threshold_bytes: int
     chunk_bytes: int
     presign_expiry_s: int
-    ready_wait_s: float
     routes: Sequence[Route] = ()
     default_route: Route = field(default_factory=Route)
-    origin: str = "wix-media-relay"
-    """`externalInfo.origin` on every Wix call that creates a file (with the job id)."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,8 @@ class Outcome:
     skipped: bool = False
     """The job had already finished: nothing was sent to Wix."""
     bytes: int = 0
-    ready_problem: str | None = None
-    """Why readiness could not be confirmed (the job stays `uploaded`)."""
+    descriptor: Mapping[str, Any] | None = None
+    """What Wix answered for the file (`uploaded`): READY/FAILED already, or PENDING."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def run_job(
         if info is None:
             info = ports.source.head(job.source)
         attempt.job, mode = _prepare(job, info, options)
-        file = _send_with_mime_fallback(attempt, mode, info, ports, options)
+        descriptor = _send_with_mime_fallback(attempt, mode, info, ports, options)
     except ClaimLost:
         raise
     except Exception as exc:
@@ -212,14 +212,11 @@ def run_job(
         if error.retryable:  # the last attempt: recorded as failed, then off to the DLQ
             raise RetryLater(job, error) from exc
         return Outcome(job)
-    job = attempt.job.uploaded(file)
+    # Wix has the bytes; processing is Wix's. The job stays `uploaded` until the readiness
+    # service moves it (an event, or a delayed check): no invocation time spent waiting.
+    job = attempt.job.uploaded(file_ref(descriptor))
     _record_file(job, ports.jobs)
-    job, problem = _await_ready(job, ports.media, options.ready_wait_s)
-    try:
-        ports.jobs.save(job)
-    except Exception:  # `uploaded` is recorded: a redelivery skips the job, nothing is lost
-        logger.exception("could not record readiness", extra={"wix_file_id": file.id})
-    return Outcome(job, bytes=info.size, ready_problem=problem)
+    return Outcome(job, bytes=info.size, descriptor=descriptor.raw)
 
 
 def _record_file(job: Job, jobs: JobRepository) -> None:
@@ -292,7 +289,7 @@ def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job,
 
 def _send_with_mime_fallback(
     attempt: _Attempt, mode: ConcreteMode, info: ObjectInfo, ports: Ports, options: TransferOptions
-) -> WixFileRef:
+) -> FileDescriptor:
     dest = attempt.job.destination
     assert dest is not None and dest.mime_type is not None
     try:
@@ -320,67 +317,43 @@ def _send(  # noqa: PLR0917 - one internal call site pair
     size: int,
     ports: Ports,
     options: TransferOptions,
-) -> WixFileRef:
+) -> FileDescriptor:
     """One way into Wix. `attempt.sending()` runs just before the call that creates the file
     (the upload PUT, the TUS finalize, the import); every retry of that call reuses the same
     single-use URL / token (the client's), never a new one."""
     ref, filename = attempt.job.source, dest.file_name
     media, source = ports.media, ports.source
-    external = {"origin": options.origin, "externalIds": [attempt.job.id]}
+    external = external_info(attempt.job.id)  # Wix echoes it in File Ready / File Failed
     if mode == "import":
         fields = {**wix_fields(dest, mime_type), "externalInfo": external}
         fields["displayName"] = fields.pop("fileName")
         url = source.presign_get(ref, options.presign_expiry_s)
         attempt.sending()
-        return file_ref(media.import_file(url, fields, retry=False))
+        return media.import_file(url, fields, retry=False)
     if mode == "resumable":  # no externalInfo on this one [doc]
         target = media.generate_resumable_upload_url(wix_fields(dest, mime_type, size))
-        return file_ref(
-            media.upload_resumable(
-                target,
-                lambda offset: source.open(ref, offset),
-                size=size,
-                mime_type=mime_type,
-                filename=filename,
-                chunk_size=options.chunk_bytes,
-                before_finalize=attempt.sending,
-            )
+        return media.upload_resumable(
+            target,
+            lambda offset: source.open(ref, offset),
+            size=size,
+            mime_type=mime_type,
+            filename=filename,
+            chunk_size=options.chunk_bytes,
+            before_finalize=attempt.sending,
         )
     fields = {**wix_fields(dest, mime_type, size), "externalInfo": external}
     upload_url = media.generate_upload_url(fields)
     attempt.sending()
     # A callable source is re-openable: the client may re-send it on 5xx (a fresh GET each time,
     # streamed in pieces, the same URL). The MIME fallback is done once, here, not the client.
-    return file_ref(
-        media.upload(
-            upload_url,
-            lambda: source.open(ref),
-            mime_type=mime_type,
-            filename=filename,
-            size=size,
-            fresh_token=True,  # generated just above, never presented before
-        )
+    return media.upload(
+        upload_url,
+        lambda: source.open(ref),
+        mime_type=mime_type,
+        filename=filename,
+        size=size,
+        fresh_token=True,  # generated just above, never presented before
     )
-
-
-def _await_ready(job: Job, media: MediaService, timeout_s: float) -> tuple[Job, str | None]:
-    """Bounded wait for READY / FAILED; Wix already has the bytes, so problems here never fail or
-    retry the job (it stays `uploaded`)."""
-    file = job.file
-    assert file is not None
-    status = file.operation_status
-    if status not in {"READY", "FAILED"} and timeout_s > 0:
-        try:
-            file = file_ref(media.wait_until_ready(file.id, timeout_s))
-        except Exception as exc:
-            return job, f"readiness not confirmed: {exc}"
-        status = file.operation_status
-    if status == "READY":
-        return job.ready(file), None
-    if status == "FAILED":
-        error = JobError("WIX_PROCESSING_FAILED", "Wix accepted the bytes but could not process")
-        return job.failed(error, file=file), None
-    return replace(job, file=file), f"still {status or 'PENDING'} after {timeout_s:g}s"
 
 
 def file_ref(descriptor: FileDescriptor) -> WixFileRef:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import (
@@ -19,6 +20,7 @@ from wix_relay.domain.errors import (
     UpstreamFailed,
     UpstreamTimeout,
 )
+from wix_relay.domain.readiness import UploadKind, UploadRecord, external_info
 from wix_relay.domain.upload_requests import RESUMABLE_UPLOAD_URL, UPLOAD_URL, RequestModel
 from wix_relay.observability import emit, logger
 
@@ -27,26 +29,84 @@ RETRY_AFTER_S = 2
 
 if TYPE_CHECKING:
     from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.upload_store import UploadStore
     from wix_relay.integrations.wix import ResumableTarget, WixError, WixMediaClient
 
 
-class Uploads:
-    def __init__(self, wix: Callable[[], WixMediaClient]) -> None:
-        self._wix = wix  # built on the first valid request
+@dataclass(frozen=True)
+class IssuedUpload:
+    """An upload URL (or resumable target) and, when readiness is configured, its record."""
 
-    def upload_url(self, caller: Caller, body: Mapping[str, Any]) -> str:
+    url: str
+    record: UploadRecord | None = None
+    target: ResumableTarget | None = None
+
+    def answer(self) -> dict[str, Any]:
+        """`uploadId` and `statusUrl` next to what the route answers (when there is a record)."""
+        if self.record is None:
+            return {}
+        return {"uploadId": self.record.id, "statusUrl": f"/v1/uploads/{self.record.id}"}
+
+
+class Uploads:
+    def __init__(
+        self,
+        wix: Callable[[], WixMediaClient],
+        records: Callable[[], UploadStore | None] = lambda: None,
+    ) -> None:
+        self._wix = wix  # built on the first valid request
+        self._records = records
+
+    def upload_url(self, caller: Caller, body: Mapping[str, Any]) -> IssuedUpload:
         fields = _wix_fields(UPLOAD_URL, caller, body)
+        record, store = self._record(caller, "upload", fields)
+        if record is not None:  # Wix echoes it in File Ready / File Failed [doc]
+            given = fields.get("externalInfo") or {}
+            fields["externalInfo"] = external_info(record.id, tuple(given.get("externalIds") or ()))
         with wix_errors_as_relay_errors():
             url = self._wix().generate_upload_url(fields)
+        self._save(store, record)
         _issued("upload-url", fields)
-        return url
+        return IssuedUpload(url, record)
 
-    def resumable_upload_url(self, caller: Caller, body: Mapping[str, Any]) -> ResumableTarget:
+    def resumable_upload_url(self, caller: Caller, body: Mapping[str, Any]) -> IssuedUpload:
         fields = _wix_fields(RESUMABLE_UPLOAD_URL, caller, body)
+        record, store = self._record(caller, "resumable", fields)  # no externalInfo here [doc]
         with wix_errors_as_relay_errors():
             target = self._wix().generate_resumable_upload_url(fields)
+        self._save(store, record)
         _issued("resumable-upload-url", fields)
-        return target
+        return IssuedUpload(target.upload_url, record, target)
+
+    def _record(
+        self, caller: Caller, kind: UploadKind, fields: Mapping[str, Any]
+    ) -> tuple[UploadRecord | None, UploadStore | None]:
+        store = self._records()
+        if store is None:
+            return None, None
+        request = {k: fields[k] for k in RECORDED_FIELDS if fields.get(k) is not None}
+        record = UploadRecord.issued(
+            caller_id=caller.id, kind=kind, request=request, callback_ref=caller.callback_ref
+        )
+        return record, store
+
+    @staticmethod
+    def _save(store: UploadStore | None, record: UploadRecord | None) -> None:
+        if store is None or record is None:
+            return
+        try:
+            store.create(record)
+        except Exception:
+            logger.exception("could not record the upload")
+            raise RelayError(
+                "the upload could not be recorded; retry later",
+                status=503,
+                code="SERVICE_UNAVAILABLE",
+                retryable=True,
+            ) from None
+
+
+RECORDED_FIELDS = ("mimeType", "fileName", "sizeInBytes", "filePath", "parentFolderId", "private")
 
 
 def _wix_fields(model: RequestModel, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:

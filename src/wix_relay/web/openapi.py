@@ -15,6 +15,7 @@ ERROR_STATUSES = {
     "403": "Outside the caller's policy",
     "404": "No such resource (or not the caller's)",
     "405": "Another method on this path; Allow lists the methods it has",
+    "409": "In conflict with the resource's state",
     "413": "Request body larger than the relay accepts (RELAY_MAX_BODY_BYTES), refused unread",
     "429": "Wix throttled the relay beyond its retry budget; retry after Retry-After",
     "500": "Misconfigured relay or a bug; report the requestId",
@@ -61,18 +62,53 @@ ROUTE_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
     "createUploadUrl": _UPLOAD_URL_ERRORS,
     "createResumableUploadUrl": _UPLOAD_URL_ERRORS,
     "createImport": {
-        "400": ("INVALID_INPUT", "INVALID_JSON", "INVALID_PATH"),
-        "403": ("IMPORT_SOURCE_NOT_ALLOWED", "SOURCE_FORBIDDEN", *POLICY_CODES),
+        "400": (
+            "INVALID_INPUT",
+            "INVALID_JSON",
+            "INVALID_PATH",
+            "INVALID_CALLBACK_URL",
+            "CALLBACK_NOT_CONFIGURED",
+        ),
+        "403": (
+            "IMPORT_SOURCE_NOT_ALLOWED",
+            "SOURCE_FORBIDDEN",
+            "CALLBACK_URL_NOT_ALLOWED",
+            *POLICY_CODES,
+        ),
         "404": ("SOURCE_NOT_FOUND",),
         "503": ("SOURCE_UNAVAILABLE",),
     },
     "getImport": {"404": ("NOT_FOUND",)},
+    "wixEvent": {
+        "400": ("INVALID_EVENT", "EVENT_TOO_LARGE"),
+        "401": ("INVALID_EVENT_SIGNATURE",),
+        "500": ("CONFIGURATION_ERROR",),
+        "503": ("EVENTS_NOT_CONFIGURED", "SERVICE_UNAVAILABLE"),
+    },
+    "getUpload": {"400": ("INVALID_INPUT",), "404": ("NOT_FOUND",)},
+    "reportUploadFile": {
+        "400": ("INVALID_INPUT", "INVALID_JSON"),
+        "404": ("NOT_FOUND",),
+        "409": ("UPLOAD_ALREADY_REPORTED",),
+        "429": ("THROTTLED",),
+        "502": ("WIX_UPSTREAM_ERROR",),
+        "504": ("WIX_TIMEOUT",),
+    },
+    "getFile": {
+        "400": ("INVALID_INPUT",),
+        "404": ("NOT_FOUND",),
+        "429": ("THROTTLED",),
+        "502": ("WIX_UPSTREAM_ERROR",),
+        "504": ("WIX_TIMEOUT",),
+    },
 }
 """Per operationId, the error codes of each status beyond those every (authenticated) route has.
 `<Wix's rule name>`: Wix's own rule passed on, e.g. FILE_SIZE_OVER_LIMIT."""
 
 PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "job_id": ("id", "The job id from the POST's answer (its Location ends with it)."),
+    "upload_id": ("uploadId", "The uploadId an upload-URL route answered."),
+    "file_id": ("fileId", "A Wix file id (of a file you put there through the relay)."),
 }
 """Route variable -> (name in the docs and this document, description)."""
 
@@ -88,6 +124,16 @@ HEADER_PARAMETERS: dict[str, list[dict[str, Any]]] = {
         }
     ]
 }
+_WAIT_SECONDS = {
+    "name": "waitSeconds",
+    "in": "query",
+    "required": False,
+    "description": "Hold the answer until Wix has finished with the file, at most this long "
+    "(0-8 s; default 0: answer at once).",
+    "schema": {"type": "number", "minimum": 0, "maximum": 8},
+}
+HEADER_PARAMETERS["getUpload"] = [_WAIT_SECONDS]
+HEADER_PARAMETERS["getFile"] = [_WAIT_SECONDS]
 _RETRY_AFTER = {
     "description": "Seconds to wait before retrying (when known)",
     "schema": {"type": "integer", "minimum": 0},
@@ -189,7 +235,9 @@ def build_openapi(
         if parameters:
             operation["parameters"] = parameters
         model = facts.get("requestModel")
-        if model is not None:
+        if "requestBody" in facts:  # a body that is not one of the JSON request models
+            operation["requestBody"] = facts["requestBody"]
+        elif model is not None:
             schemas[model.name] = model.json_schema()
             operation["requestBody"] = {
                 "required": True,

@@ -50,18 +50,26 @@ def fuzz_stack(
 ) -> Iterator[RunningStack]:
     """The local stack with a caller registry of one open partner key and one JWT issuer, so the
     fuzzer reaches the routes' logic (and Wix) rather than only the policy's refusals."""
+    import base64
     import hashlib
     import json
 
     _jwks_server_session.publish(signing_keys.ec)
     base = ephemeral_config(tmp_path_factory.mktemp("fuzz-stack"))
-    policy = {**OPEN_POLICY, "importSources": [{"bucket": base.inbox_bucket, "prefix": ""}]}
+    policy = {
+        **OPEN_POLICY,
+        "importSources": [{"bucket": base.inbox_bucket, "prefix": ""}],
+        # The import example's callbackUrl is allowed, so the example reaches the import logic.
+        "callbackUrls": ["https://partner.example/hooks/"],
+    }
+    callback = {"secret": "whsec_" + base64.b64encode(b"fuzz-callback-secret-32-bytes!!!").decode()}
     registry = {
         "apiKeys": [
             {
                 "id": "fuzz",
                 "sha256": hashlib.sha256(FUZZ_KEY.encode()).hexdigest(),
                 "policy": policy,
+                "callback": callback,
             }
         ],
         "jwt": {
@@ -70,6 +78,7 @@ def fuzz_stack(
             "audience": [AUDIENCE],
             "algorithms": ["ES256"],
             "policy": policy,
+            "callback": callback,
         },
     }
     base.relay_env["RELAY_CALLERS_JSON"] = json.dumps(registry)

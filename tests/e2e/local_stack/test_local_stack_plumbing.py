@@ -141,7 +141,7 @@ def test_env_file_and_demo_page(probe_stack: RunningStack) -> None:
     worker_env = document["functions"]["worker"]
     assert worker_env["AWS_LAMBDA_FUNCTION_NAME"] == resources.WORKER_FUNCTION.name
     assert "RELAY_IDEMPOTENCY_TABLE" not in worker_env  # the job record is the lock
-    assert "RELAY_CALLERS_SECRET_ID" not in worker_env
+    assert "RELAY_CALLERS_SECRET_ID" in worker_env  # who an import's callback goes to
     assert oct(probe_stack.env_file.stat().st_mode & 0o777) == "0o600"
 
     page = requests.get(f"{probe_stack.demo_url}/", timeout=10)

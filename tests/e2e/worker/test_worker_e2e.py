@@ -119,6 +119,7 @@ def test_duplicate_deliveries_upload_once(worker_rig: WorkerRig) -> None:
     assert answer == {"batchItemFailures": []}
     worker_rig.invoke(body)  # and once directly
     assert len(worker_rig.files()) == 1
+    worker_rig.drain()  # the delayed readiness check (Wix events are off here)
     (job,) = worker_rig.jobs()
     assert job.attempts == 1 and job.status == "ready"
 
@@ -136,6 +137,7 @@ def test_concurrent_first_deliveries_upload_once(worker_rig: WorkerRig) -> None:
     if again["Records"]:
         assert worker_rig.invoke(again) == {"batchItemFailures": []}
     assert len(worker_rig.files()) == 1
+    worker_rig.drain()  # the delayed readiness check (Wix events are off here)
     assert [j.status for j in worker_rig.jobs()] == ["ready"]
 
 
@@ -167,6 +169,7 @@ def test_exhausted_retries_fail_the_item_then_the_job_then_dlq(worker_rig: Worke
     worker_rig.emulator.clear_faults()
     assert worker_rig.invoke(worker_rig.sqs_event(dead["Body"])) == {"batchItemFailures": []}
     assert len(worker_rig.files()) == 1
+    worker_rig.drain()  # the delayed readiness check (Wix events are off here)
     assert worker_rig.jobs()[0].status == "ready"
 
 
@@ -314,5 +317,6 @@ def test_direct_invocation_raises_for_lambda_retry_on_a_retryable_failure(
     worker_rig.emulator.clear_faults()
     assert worker_rig.invoke(worker_rig.s3_event(put)) == {"processed": 1}
     assert len(worker_rig.files()) == 1
+    worker_rig.drain()  # the delayed readiness check (Wix events are off here)
     (job,) = worker_rig.jobs()
     assert (job.status, job.attempts, job.error) == ("ready", 2, None)

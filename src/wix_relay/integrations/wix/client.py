@@ -337,6 +337,16 @@ class WixMediaClient:
         )
         return _file_from(answer, "get-file")
 
+    def get_folder(self, folder_id: str) -> Mapping[str, Any]:
+        """`GET /folders/{id}` → `{id, displayName, parentFolderId, ...}` [doc "Get Folder"]."""
+        if not folder_id:
+            raise ValueError("folder_id must not be empty")
+        answer = self._api("get-folder", "GET", f"{MEDIA}/folders/{quote(folder_id, safe='')}")
+        folder = answer.get("folder")
+        if not isinstance(folder, Mapping) or not folder.get("id"):
+            raise WixProtocolError("Wix get-folder answered without a folder")
+        return folder
+
     def get_files(self, file_ids: Sequence[str]) -> list[FileDescriptor]:
         """`POST /files/get-files`, in batches of 100 ids [doc]."""
         out: list[FileDescriptor] = []

@@ -1,0 +1,422 @@
+"""Readiness: the ONE place where an upload or a job moves `uploaded → ready | failed`.
+
+Every source of "Wix finished this file" calls `file_reached` — Wix's File Ready / File Failed
+events (`accept_event`, `POST /v1/wix/events`), a caller reporting the file its resumable upload
+became (`report_file`), a read that finds Wix already done (`file_for`), and the worker's
+delayed checks (`settle`, `file_reached`). Each transition is one conditional write on the state
+that was read, so duplicates, retries and races move a record exactly once; the winner of that
+write (and only it) enqueues the partner callback, if the caller has one.
+
+Events: verified (RS256, the Wix app's public key) before anything else; de-duplicated on the
+event id (a conditional put with a TTL; forgotten again when processing fails, so Wix's retry
+is processed); the latest state per file kept by `entityEventSequence` (a stale event changes
+nothing). Correlation: `externalInfo` (origin + the relay's id) when Wix echoes it, else the file
+owner item `file#<file id>`. An event the relay cannot place is acknowledged (200), logged and
+counted (`WixEventUnmatched`) — its state stays stored, so a later report or worker write finds
+it (`settle`). No Wix call on this path.
+
+Metrics: `WixEventAccepted{reason=<outcome>}`, `ReadinessTransition{reason=<kind>.<status>}`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from wix_relay.domain.errors import InvalidInput, NotFound, RelayError
+from wix_relay.domain.jobs import JobError, WixFileRef
+from wix_relay.domain.readiness import (
+    FileOwner,
+    Outcome,
+    SubjectKind,
+    UploadRecord,
+    check_reported_file,
+    file_document,
+    folder_chain,
+    subject_of,
+)
+from wix_relay.domain.wix_events import FileFailed, FileReady, WixEvent
+from wix_relay.observability import emit, logger
+from wix_relay.services.uploads import wix_errors_as_relay_errors
+
+if TYPE_CHECKING:
+    from wix_relay.domain.callbacks import CallbackTarget
+    from wix_relay.domain.callers import Caller
+    from wix_relay.integrations.event_store import EventStore
+    from wix_relay.integrations.upload_store import UploadStore
+    from wix_relay.integrations.wix import WixMediaClient
+    from wix_relay.integrations.wix.events import WixEventVerifier
+    from wix_relay.services.callbacks import Queue
+
+MAX_WAIT_S = 8.0
+"""Bound of `?waitSeconds=`: well under API Gateway's 30 s (and the fuzz stage's 10 s limit);
+the Lambda is billed while it holds a request, so a client re-asks rather than waits long."""
+POLL_S = (0.25, 0.5, 1.0)
+TRANSITION_ATTEMPTS = 4
+ROOT_FOLDER_IDS = frozenset({"media-root", "visitor-uploads-root", "trash-root"})
+
+
+@dataclass
+class EventEndpointNotConfigured(RelayError):
+    """503: no public key is configured; Wix retries the delivery later."""
+
+    status: int = 503
+    code: str = "EVENTS_NOT_CONFIGURED"
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
+class ReadinessPorts:
+    uploads: UploadStore
+    events: EventStore
+    callbacks: Queue | None = None
+    callback_target: Callable[[str], CallbackTarget | None] = lambda _ref: None
+
+
+@dataclass(frozen=True)
+class ReadinessOptions:
+    dedupe_ttl_s: int = 7 * 24 * 3600
+    state_ttl_s: int = 30 * 24 * 3600
+    report_max_age_s: int = 24 * 3600
+    """A resumable upload may report its file for this long after its URL was issued."""
+
+
+Subject = tuple[SubjectKind, str]
+
+
+class Readiness:
+    def __init__(
+        self,
+        ports: Callable[[], ReadinessPorts],
+        *,
+        verifier: Callable[[], WixEventVerifier | None] = lambda: None,
+        wix: Callable[[], WixMediaClient] | None = None,
+        options: ReadinessOptions | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._ports = ports
+        self._verifier = verifier
+        self._wix = wix
+        self.options = options or ReadinessOptions()
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def ports(self) -> ReadinessPorts:
+        return self._ports()
+
+    # --- events in ---------------------------------------------------------------------------
+    def accept_event(self, raw_body: bytes | str) -> str:
+        """Verify, de-duplicate and apply one delivery; the outcome's name (for logs/tests):
+        ignored | duplicate | stale | unmatched | moved | unchanged."""
+        verifier = self._verifier()
+        if verifier is None:
+            raise EventEndpointNotConfigured("Wix events are not configured on this relay")
+        event = verifier.event(raw_body)
+        outcome = self._accept(event)
+        emit("WixEventAccepted", reason=outcome)
+        logger.info(
+            "wix event",
+            extra={"event_id": event.id, "event_type": event.event_type, "outcome": outcome},
+        )
+        return outcome
+
+    def _accept(self, event: WixEvent) -> str:
+        if not isinstance(event, FileReady | FileFailed):
+            return "ignored"
+        file_id = event.file_id
+        ports = self.ports
+        if not ports.events.first_sighting(event.id, self.options.dedupe_ttl_s):
+            return "duplicate"
+        try:
+            outcome = _event_outcome(event)
+            if not self._record_state(event, file_id, outcome):
+                return "stale"
+            info = event.external_info
+            subject = subject_of(info.origin, info.external_ids) if info else None
+            if subject is None:
+                owner = ports.uploads.owner(file_id)
+                subject = None if owner is None else (owner.kind, owner.subject_id)
+            if subject is None:
+                return "unmatched"
+            return "moved" if self.file_reached(subject, file_id, outcome) else "unchanged"
+        except Exception:
+            ports.events.forget(event.id)  # Wix retries the delivery: let it be processed then
+            raise
+
+    def _record_state(self, event: FileReady | FileFailed, file_id: str, outcome: Outcome) -> bool:
+        """Store the event's state as the file's latest; False when a newer one is there."""
+        events = self.ports.events
+        sequence = event.sequence if event.sequence is not None else 0
+        ttl = self.options.state_ttl_s
+        if events.advance(file_id, sequence, outcome.as_state(), ttl, event_id=event.id):
+            return True
+        latest = events.latest(file_id)
+        return latest is not None and latest.event_id == event.id  # a retry of this very event
+
+    # --- the one transition ------------------------------------------------------------------
+    def file_reached(self, subject: Subject, file_id: str, outcome: Outcome) -> bool:
+        """Move the upload or job to `outcome` if it is waiting for this file; True only for
+        the call that made the move (then its callback is queued)."""
+        kind, subject_id = subject
+        if kind == "upload":
+            return self._upload_reached(subject_id, file_id, outcome)
+        return self._job_reached(subject_id, file_id, outcome)
+
+    def settle(self, subject: Subject, file_id: str) -> bool:
+        """Apply an event that arrived before the record was ready for it (the worker calls
+        this right after it wrote `uploaded`)."""
+        latest = self.ports.events.latest(file_id)
+        outcome = None if latest is None else Outcome.from_state(latest.state)
+        return outcome is not None and self.file_reached(subject, file_id, outcome)
+
+    def _upload_reached(self, upload_id: str, file_id: str, outcome: Outcome) -> bool:
+        uploads = self.ports.uploads
+        for _ in range(TRANSITION_ATTEMPTS):
+            record = uploads.get(upload_id)
+            if record is None or record.ended:
+                return False
+            if record.file_id not in (None, file_id):
+                logger.warning(
+                    "event for another file of an upload",
+                    extra={"upload_id": upload_id, "file_id": file_id},
+                )
+                return False
+            if not self._owns(FileOwner(file_id, "upload", upload_id, record.caller_id)):
+                return False
+            moved = record.reach(outcome)
+            if uploads.replace(moved, record):
+                self._moved("upload", moved.id, outcome.status)
+                self._queue_callback(
+                    "upload", moved.callback_ref, moved.callback_url, moved.to_public()
+                )
+                return True
+        return False
+
+    def _job_reached(self, job_id: str, file_id: str, outcome: Outcome) -> bool:
+        store = self.ports.uploads
+        for _ in range(TRANSITION_ATTEMPTS):
+            job = store.get_job(job_id)
+            # Only an `uploaded` job waits for Wix; before that the worker has not recorded the
+            # file yet (it calls `settle` after it has), after it the job has ended.
+            if job is None or job.status != "uploaded":
+                return False
+            if job.file is not None and job.file.id != file_id:
+                return False
+            owner = FileOwner(
+                file_id,
+                "job",
+                job.id,
+                caller_id=job.caller_id,
+                bucket=job.source.bucket if job.origin == "s3" else None,
+                key=job.source.key if job.origin == "s3" else None,
+            )
+            if not self._owns(owner):
+                return False
+            url = outcome.file.get("url")
+            ref = WixFileRef(file_id, str(url) if url else None, _wix_status(outcome))
+            if outcome.status == "ready":
+                moved = job.ready(ref)
+            else:
+                error = outcome.error() or {}
+                moved = job.failed(
+                    JobError(
+                        error.get("code", "FILE_PROCESSING_FAILED"),
+                        error.get("message", "Wix could not process the file"),
+                    ),
+                    file=ref,
+                )
+            if store.replace_job(moved, job):
+                self._moved("job", moved.id, outcome.status)
+                extra = moved.extra
+                self._queue_callback(
+                    "import",
+                    _opt(extra.get("callbackRef")),
+                    _opt(extra.get("callbackUrl")),
+                    moved.to_public(),
+                )
+                return True
+        return False
+
+    def _owns(self, owner: FileOwner) -> bool:
+        """Claim the file for this upload/job; False (logged) when another one owns it."""
+        current = self.ports.uploads.claim_owner(owner)
+        if (current.kind, current.subject_id) == (owner.kind, owner.subject_id):
+            return True
+        logger.warning(
+            "a file already belongs to another upload or job",
+            extra={"file_id": owner.file_id, "subject_id": owner.subject_id},
+        )
+        return False
+
+    def _moved(self, kind: str, subject_id: str, status: str) -> None:
+        emit("ReadinessTransition", reason=f"{kind}.{status}")
+        logger.info("readiness", extra={"subject_id": subject_id, "kind": kind, "status": status})
+
+    def _queue_callback(
+        self,
+        kind: str,
+        callback_ref: str | None,
+        url: str | None,
+        document: Mapping[str, Any],
+    ) -> None:
+        queue = self.ports.callbacks
+        if callback_ref is None:
+            return
+        if url is None:
+            target = self.ports.callback_target(callback_ref)
+            url = None if target is None else target.url
+        if url is None or queue is None:
+            if queue is None:
+                logger.error("a callback is due but RELAY_CALLBACK_QUEUE_URL is not set")
+            return
+        from wix_relay.services.callbacks import queue_callback
+
+        queue_callback(
+            queue,
+            callback_ref=callback_ref,
+            url=url,
+            kind="upload" if kind == "upload" else "import",
+            status_document=document,
+        )
+
+    # --- what callers read -------------------------------------------------------------------
+    def upload_status(self, caller: Caller, upload_id: str, wait_s: float = 0) -> UploadRecord:
+        """The caller's upload record (another caller's does not exist for them); with
+        `wait_s`, held until it has ended or the time is up."""
+        deadline = self._clock() + min(max(wait_s, 0.0), MAX_WAIT_S)
+        for delay in _delays():
+            record = self._own_record(caller, upload_id)
+            if record.ended or self._clock() + delay > deadline:
+                return record
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def report_file(self, caller: Caller, upload_id: str, body: Mapping[str, Any]) -> UploadRecord:
+        """The caller says which Wix file its upload became (the finalize answer's `file.id`):
+        checked against Wix (one get-file call), then the file is this upload's."""
+        file_id = body.get("fileId")
+        if not isinstance(file_id, str) or not file_id or len(file_id) > 200:
+            raise InvalidInput("fileId must be the Wix file id the upload answered")
+        record = self._own_record(caller, upload_id)
+        if record.file_id == file_id:
+            return record
+        if record.file_id is not None or record.ended:
+            raise RelayError(
+                "this upload already has its file", status=409, code="UPLOAD_ALREADY_REPORTED"
+            )
+        descriptor = self._wix_descriptor(file_id)
+        unknown = NotFound(f"no file {file_id[:200]!r} for this upload")
+        if descriptor is None:
+            raise unknown
+        problem = check_reported_file(
+            record, descriptor, self._clock(), self.options.report_max_age_s
+        )
+        if problem is None and not self._in_folder(descriptor, record):
+            problem = "the file is not in the upload's folder"
+        if problem is not None:
+            logger.info("reported file refused", extra={"upload_id": upload_id, "reason": problem})
+            raise unknown
+        if not self._owns(FileOwner(file_id, "upload", record.id, record.caller_id)):
+            raise unknown
+        outcome = Outcome.from_descriptor(descriptor)
+        if outcome is not None:
+            self.file_reached(("upload", record.id), file_id, outcome)
+        elif self.ports.uploads.replace(record.uploaded(file_document(descriptor)), record):
+            self.settle(("upload", record.id), file_id)  # an event may have come first
+        return self._own_record(caller, upload_id)
+
+    def file_for(self, caller: Caller, file_id: str, wait_s: float = 0) -> Mapping[str, Any]:
+        """The file document of a file this caller put there (else 404, whether or not it
+        exists); with `wait_s`, held until Wix has finished with it or the time is up."""
+        ports = self.ports
+        owner = ports.uploads.owner(file_id) if len(file_id) <= 200 else None
+        if owner is None or not _may_read(caller, owner):
+            raise NotFound(f"no file {file_id[:200]!r}")
+        deadline = self._clock() + min(max(wait_s, 0.0), MAX_WAIT_S)
+        for delay in _delays():
+            latest = ports.events.latest(file_id)
+            outcome = None if latest is None else Outcome.from_state(latest.state)
+            if outcome is not None:
+                return outcome.file
+            if self._clock() + delay > deadline:
+                break
+            self._sleep(delay)
+        descriptor = self._wix_descriptor(file_id)
+        if descriptor is None:
+            raise NotFound(f"no file {file_id[:200]!r}")
+        outcome = Outcome.from_descriptor(descriptor)
+        if outcome is not None:  # Wix is done but no event said so (yet): reconcile
+            self.file_reached((owner.kind, owner.subject_id), file_id, outcome)
+        return file_document(descriptor)
+
+    def _in_folder(self, descriptor: Mapping[str, Any], record: UploadRecord) -> bool:
+        """The file's folder is the one the relay chose for the upload: walk up from its parent
+        folder, one Wix "Get Folder" call per level, comparing names (stops at a mismatch)."""
+        root, names = folder_chain(record.request)
+        folder = str(descriptor.get("parentFolderId") or "media-root")
+        for name in reversed(names):
+            if folder == root or folder in ROOT_FOLDER_IDS:
+                return False
+            with wix_errors_as_relay_errors():
+                doc = self._client().get_folder(folder)
+            if doc.get("displayName") != name:
+                return False
+            folder = str(doc.get("parentFolderId") or "media-root")
+        return folder == root
+
+    def _client(self) -> WixMediaClient:
+        if self._wix is None:
+            raise RelayError("the Wix client is not configured", code="CONFIGURATION_ERROR")
+        return self._wix()
+
+    def _own_record(self, caller: Caller, upload_id: str) -> UploadRecord:
+        record = self.ports.uploads.get(upload_id) if len(upload_id) <= 100 else None
+        if record is None or record.caller_id != caller.id:
+            raise NotFound(f"no upload {upload_id[:100]!r}")
+        return record
+
+    def _wix_descriptor(self, file_id: str) -> Mapping[str, Any] | None:
+        from wix_relay.integrations.wix import WixNotFound
+
+        with wix_errors_as_relay_errors():
+            try:
+                return self._client().get_file(file_id).raw
+            except WixNotFound:
+                return None
+
+
+def _event_outcome(event: FileReady | FileFailed) -> Outcome:
+    if isinstance(event, FileReady):
+        return Outcome("ready", file_document({**event.file, "id": event.file_id}))
+    return Outcome(
+        "failed",
+        {"id": event.file_id, "operationStatus": "FAILED"},
+        error_code=event.error_code,
+        error_message=event.error_description,
+    )
+
+
+def _may_read(caller: Caller, owner: FileOwner) -> bool:
+    if owner.caller_id is not None:
+        return owner.caller_id == caller.id
+    if owner.bucket is not None and owner.key is not None:  # an S3 route: its importSources
+        return caller.policy.allows_import(owner.bucket, owner.key)
+    return False
+
+
+def _wix_status(outcome: Outcome) -> str:
+    return "READY" if outcome.status == "ready" else "FAILED"
+
+
+def _delays() -> Any:
+    yield from POLL_S
+    while True:
+        yield POLL_S[-1]
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
