@@ -194,6 +194,7 @@ class Runtime:
     @cached_property
     def relay(self) -> Relay:
         """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table)."""
+        from wix_relay.integrations.batch import MessageVisibility
         from wix_relay.services.relay import Relay, transfer_options
         from wix_relay.services.transfer import Ports
 
@@ -204,4 +205,5 @@ class Runtime:
                 transfer_options(self.settings),
                 self.settings.transfer,
                 pool=self.pool,
+                redelivery=MessageVisibility(lambda: self._aws("sqs")),
             )

@@ -367,6 +367,9 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
             {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
         ),
+        "DelayThrottledRecords": (
+            {"sqs:ChangeMessageVisibility"}, [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]
+        ),
         "ReadInbox": (GET_OBJECT, None),
         "ListInbox": ({"s3:ListBucket"}, None),
         "ReadImportSources": (GET_OBJECT, None),
@@ -428,6 +431,7 @@ CODE_ACTIONS = {
     r"\.transact_write_items\(": "dynamodb:TransactWriteItems",
     r"\.send_message\(": "sqs:SendMessage",
     r"\.send_message_batch\(": "sqs:SendMessage",
+    r"\.change_message_visibility\(": "sqs:ChangeMessageVisibility",
     r"\.head_object\(": "s3:GetObject",
     r"\.get_object\(": "s3:GetObject",
     r"generate_presigned_url\(\s*\"get_object\"": "s3:GetObject",

@@ -8,11 +8,12 @@ metric (`ObjectRelayed`, `BytesRelayed`, `RelayFailed{reason}`, `DuplicateEventS
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from wix_relay.config import Settings, TransferSettings
 from wix_relay.domain.callers import normalize_folder
@@ -48,6 +49,40 @@ from wix_relay.services.transfer import (
 Result = dict[str, Any]
 
 
+class Redelivery(Protocol):
+    """Makes a received SQS record visible again after `seconds` (`integrations.batch`)."""
+
+    def delay(self, queue_arn: str, receipt_handle: str, seconds: int) -> None: ...
+
+
+THROTTLE_DELAY_S = (10.0, 60.0)
+"""A throttled record comes back after 10 s on its first receive, doubling to 60 s (or Wix's
+Retry-After when longer), ±25 % jitter, never more than `THROTTLE_DELAY_CAP_S`."""
+THROTTLE_DELAY_CAP_S = 300
+
+
+def throttle_retry_after(exc: BaseException) -> float | None:
+    """Was this failure Wix throttling (a retryable 429)? Its Retry-After in seconds (0 when
+    absent), or None when it was not a throttle."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "status", None) == 429 and getattr(cause, "retryable", False) is True:
+            retry_after = getattr(cause, "retry_after_s", None)
+            return float(retry_after) if isinstance(retry_after, (int, float)) else 0.0
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def throttle_delay(
+    retry_after_s: float, receive_count: int, rng: Callable[[], float] = random.random
+) -> int:
+    """Seconds until a throttled record's next receive (see `THROTTLE_DELAY_S`)."""
+    first, longest = THROTTLE_DELAY_S
+    backoff = min(longest, first * 2 ** max(0, receive_count - 1))
+    wait = max(backoff, retry_after_s) * (0.75 + 0.5 * rng())
+    return max(1, min(THROTTLE_DELAY_CAP_S, int(round(wait))))
+
+
 def transfer_options(settings: Settings) -> TransferOptions:
     transfer = settings.transfer
     return TransferOptions(
@@ -68,11 +103,13 @@ class Relay:
         settings: TransferSettings,
         *,
         pool: ThreadPoolExecutor,
+        redelivery: Redelivery | None = None,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
         self.pool = pool
+        self.redelivery = redelivery
 
     # --- events -------------------------------------------------------------------------------
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -104,8 +141,26 @@ class Relay:
         except ValueError as exc:
             logger.error("malformed message", extra={"message_id": record.message_id})
             raise ValueError(f"message {record.message_id}: {exc}") from exc
-        for item in items:
-            self.run_item(item, last_attempt=last_attempt, until=until)
+        try:
+            for item in items:
+                self.run_item(item, last_attempt=last_attempt, until=until)
+        except RetryLater as retry:
+            retry_after = throttle_retry_after(retry)
+            if retry_after is not None and self.redelivery is not None:
+                self._delay(record, throttle_delay(retry_after, receive_count))
+            raise
+
+    def _delay(self, record: Any, seconds: int) -> None:
+        """A throttled record comes back in seconds, not after the queue's visibility timeout;
+        if that fails, it waits the timeout (the record is redelivered either way)."""
+        assert self.redelivery is not None
+        try:
+            self.redelivery.delay(record.event_source_arn, record.receipt_handle, seconds)
+        except Exception:
+            logger.exception("could not shorten a throttled record's visibility")
+            return
+        logger.info("throttled record comes back early", extra={"delay_s": seconds})
+        emit("ThrottledRecordDelayed")
 
     def _safely(self, item: WorkItem, until: int) -> BaseException | None:
         try:
