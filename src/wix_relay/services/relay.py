@@ -78,9 +78,9 @@ def throttle_delay(
 ) -> int:
     """Seconds until a throttled record's next receive (see `THROTTLE_DELAY_S`)."""
     first, longest = THROTTLE_DELAY_S
-    backoff = min(longest, first * 2 ** max(0, receive_count - 1))
+    backoff = min(longest, first * 2.0 ** min(8, max(0, receive_count - 1)))
     wait = max(backoff, retry_after_s) * (0.75 + 0.5 * rng())
-    return max(1, min(THROTTLE_DELAY_CAP_S, int(round(wait))))
+    return max(1, min(THROTTLE_DELAY_CAP_S, round(wait)))
 
 
 def transfer_options(settings: Settings) -> TransferOptions:
