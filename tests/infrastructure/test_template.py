@@ -368,7 +368,8 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
         ),
         "DelayThrottledRecords": (
-            {"sqs:ChangeMessageVisibility"}, [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]
+            {"sqs:ChangeMessageVisibility", "sqs:SendMessage"},
+            [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
         ),
         "ReadInbox": (GET_OBJECT, None),
         "ListInbox": ({"s3:ListBucket"}, None),

@@ -61,6 +61,24 @@ class MessageVisibility:
             VisibilityTimeout=seconds,
         )
 
+    def requeue(
+        self, queue_arn: str, body: str, seconds: int, attributes: Mapping[str, str]
+    ) -> None:
+        client = self._client()
+        client.send_message(
+            QueueUrl=queue_url(queue_arn, str(client.meta.endpoint_url)),
+            MessageBody=body,
+            DelaySeconds=min(seconds, MAX_DELAY_S),
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in attributes.items()
+            },
+        )
+
+
+MAX_DELAY_S = 900
+"""SQS's longest DelaySeconds."""
+
 
 def queue_url(queue_arn: str, endpoint_url: str) -> str:
     """`arn:aws:sqs:<region>:<account>:<name>` → the queue's URL on the client's endpoint

@@ -50,15 +50,35 @@ Result = dict[str, Any]
 
 
 class Redelivery(Protocol):
-    """Makes a received SQS record visible again after `seconds` (`integrations.batch`)."""
+    """SQS records back on the queue sooner (`integrations.batch.MessageVisibility`)."""
 
-    def delay(self, queue_arn: str, receipt_handle: str, seconds: int) -> None: ...
+    def delay(self, queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        """The received record becomes visible again after `seconds`."""
+
+    def requeue(
+        self, queue_arn: str, body: str, seconds: int, attributes: Mapping[str, str]
+    ) -> None:
+        """A fresh copy of the message (receive count 0, with `attributes`), visible after
+        `seconds`."""
 
 
 THROTTLE_DELAY_S = (10.0, 60.0)
 """A throttled record comes back after 10 s on its first receive, doubling to 60 s (or Wix's
 Retry-After when longer), ±25 % jitter, never more than `THROTTLE_DELAY_CAP_S`."""
 THROTTLE_DELAY_CAP_S = 300
+THROTTLE_REQUEUE_LIMIT = 20
+"""A throttle never makes a receive the last one (which would fail the job and dead-letter a
+good object): a record throttled on its second-to-last receive is sent again as a fresh message
+and acknowledged, up to this many times per object; then its receives count as any failure."""
+THROTTLES_ATTRIBUTE = "relayThrottles"
+
+
+def _throttles(record: Any) -> int:
+    """How often this object was requeued after a throttle (the message attribute)."""
+    attributes = record.message_attributes
+    attribute = attributes[THROTTLES_ATTRIBUTE] if attributes else None
+    value = getattr(attribute, "string_value", None)
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 def throttle_retry_after(exc: BaseException) -> float | None:
@@ -146,9 +166,30 @@ class Relay:
                 self.run_item(item, last_attempt=last_attempt, until=until)
         except RetryLater as retry:
             retry_after = throttle_retry_after(retry)
-            if retry_after is not None and self.redelivery is not None:
-                self._delay(record, throttle_delay(retry_after, receive_count))
+            if retry_after is None or self.redelivery is None:
+                raise
+            delay = throttle_delay(retry_after, receive_count)
+            throttles = _throttles(record) + 1
+            if receive_count >= self.max_receive_count - 1 and throttles <= THROTTLE_REQUEUE_LIMIT:
+                self._requeue(record, delay, throttles, retry)
+                return  # acknowledged: the fresh copy carries on
+            self._delay(record, delay)
             raise
+
+    def _requeue(self, record: Any, seconds: int, throttles: int, retry: RetryLater) -> None:
+        assert self.redelivery is not None
+        try:
+            self.redelivery.requeue(
+                record.event_source_arn,
+                record.body,
+                seconds,
+                {THROTTLES_ATTRIBUTE: str(throttles)},
+            )
+        except Exception:
+            logger.exception("could not requeue a throttled record")
+            raise retry from None
+        logger.info("throttled record requeued", extra={"delay_s": seconds, "throttles": throttles})
+        emit("ThrottledRecordRequeued")
 
     def _delay(self, record: Any, seconds: int) -> None:
         """A throttled record comes back in seconds, not after the queue's visibility timeout;

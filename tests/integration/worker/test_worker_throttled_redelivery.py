@@ -40,9 +40,9 @@ def deployed(aws: str) -> Deployed:
     return deployed
 
 
-def test_a_throttled_record_is_received_again_within_seconds(
-    aws: str, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def throttled_run(
+    aws: str, deployed: Deployed, monkeypatch: pytest.MonkeyPatch, max_receive_count: int
+) -> tuple[list[dict[str, Any]], ThrottledMedia, list[tuple[float, int]], WorkerLoop]:
     delays: list[tuple[float, int]] = []
 
     def short_delay(retry_after_s: float, receive_count: int) -> int:
@@ -56,7 +56,7 @@ def test_a_throttled_record_is_received_again_within_seconds(
     relay = Relay(
         Ports(S3Source(aws_client("s3", aws)), media, jobs),
         OPTIONS,
-        TransferSettings(),
+        TransferSettings(max_receive_count=max_receive_count),
         pool=ThreadPoolExecutor(2),
         redelivery=MessageVisibility(lambda: sqs),
     )
@@ -74,18 +74,51 @@ def test_a_throttled_record_is_received_again_within_seconds(
         wait_time_s=5,
     )
     aws_client("s3", aws).put_object(Bucket=deployed.inbox_bucket, Key="a/b.png", Body=b"x" * 10)
+    return seen, media, delays, loop
 
-    def receives() -> list[str]:
-        return [r["attributes"]["ApproximateReceiveCount"] for r in seen if "b.png" in r["body"]]
 
+def received(seen: list[dict[str, Any]], loop: WorkerLoop, times: int) -> list[dict[str, Any]]:
+    """Poll until the object's notification was received `times` times; its records."""
     deadline = time.monotonic() + 30  # a bound on the test, not a measurement
-    while len(receives()) < 2:
+    while len(mine := [r for r in seen if "b.png" in r["body"]]) < times:
         assert time.monotonic() < deadline, f"not received again: {seen}"
         loop.poll_once()
-    assert receives()[:2] == ["1", "2"]  # back long before the 5,400 s visibility timeout
+    return mine
+
+
+def test_a_throttled_record_is_received_again_within_seconds(
+    aws: str, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen, media, delays, loop = throttled_run(aws, deployed, monkeypatch, max_receive_count=5)
+    records = received(seen, loop, 2)
+    counts = [r["attributes"]["ApproximateReceiveCount"] for r in records[:2]]
+    assert counts == ["1", "2"]  # back long before the 5,400 s visibility timeout
+    assert records[0]["messageId"] == records[1]["messageId"]
     assert media.calls >= 2 and delays[0] == (0.0, 1)
     (item,) = jobs_items(aws, deployed)
     assert item["status"]["S"] == "queued" and "429" in item["error"]["M"]["code"]["S"]
+
+
+def test_a_throttle_on_the_second_to_last_receive_requeues_a_fresh_message(
+    aws: str, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A throttle never uses up a receive: with maxReceiveCount 2, the first receive's throttle
+    sends a fresh copy (receive count 1 again) and acknowledges the original; nothing reaches
+    the DLQ and the job stays queued."""
+    seen, media, _, loop = throttled_run(aws, deployed, monkeypatch, max_receive_count=2)
+    records = received(seen, loop, 3)
+    assert [r["attributes"]["ApproximateReceiveCount"] for r in records[:3]] == ["1", "1", "1"]
+    assert len({r["messageId"] for r in records[:3]}) == 3
+    throttles = [
+        r["messageAttributes"].get("relayThrottles", {}).get("stringValue") for r in records[:3]
+    ]
+    assert throttles == [None, "1", "2"]
+    dlq = aws_client("sqs", aws).get_queue_attributes(
+        QueueUrl=deployed.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert dlq["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    (item,) = jobs_items(aws, deployed)
+    assert item["status"]["S"] == "queued" and media.calls >= 3
 
 
 def jobs_items(aws: str, deployed: Deployed) -> list[dict[str, Any]]:
