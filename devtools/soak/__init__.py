@@ -395,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="a burst under Wix's rate limit")
     parser.add_argument("--rate", type=int, default=600, help="--burst: Wix calls a minute")
     parser.add_argument("--workers", type=int, default=4, help="--burst: worker processes")
+    parser.add_argument("--timeout", type=float, default=None, help="--burst: give up after (s)")
     args = parser.parse_args(argv)
     if args.burst:
-        return _burst_main(args.objects, args.rate, args.workers)
+        return _burst_main(args.objects, args.rate, args.workers, args.timeout)
     with (
         tempfile.TemporaryDirectory(prefix="soak-") as tmp,
         start_stack(soak_config(Path(tmp))) as stack,
@@ -417,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _burst_main(objects: int, rate: int, workers: int) -> int:
+def _burst_main(objects: int, rate: int, workers: int, timeout_s: float | None) -> int:
     import os
 
     with (
@@ -425,7 +426,7 @@ def _burst_main(objects: int, rate: int, workers: int) -> int:
         start_stack(burst_config(Path(tmp), rate, workers)) as stack,
     ):
         print(f"burst: {objects} objects, {workers} workers, Wix limit {rate}/min…")
-        result = run_burst(stack, objects)
+        result = run_burst(stack, objects, timeout_s=timeout_s)
         print(result.table())
         print(f"  load average    {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("PASS" if result.ok else "FAIL: target is <= 1.25x floor, 0 full-timeout waits, 0 DLQ")
