@@ -123,3 +123,9 @@ def test_a_429_on_one_thread_closes_the_gate_for_the_client() -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(http.request, "op", "GET", "https://www.wixapis.com/y").result()
     assert len(slept) == 2 and 0 < slept[1] <= 3.0
+
+
+def test_an_open_gate_never_refuses_even_with_no_budget_left() -> None:
+    clock = FakeClock()
+    gate = ThrottleGate(clock=clock, sleep=clock.sleep)
+    assert gate.wait(deadline=clock() - 1.0) is True and clock.sleeps == []

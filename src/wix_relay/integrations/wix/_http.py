@@ -91,19 +91,16 @@ class ThrottleGate:
         (a `clock()` time)."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._open_at)
-            if self._interval:
-                start = max(start, self._next_slot)
-                if start > deadline:
-                    return False
-                self._next_slot = start + self._interval
-            elif start > deadline:
+            start = max(now, self._open_at, self._next_slot if self._interval else now)
+            if start > now and start > deadline:  # an open gate never refuses
                 return False
+            if self._interval:
+                self._next_slot = start + self._interval
         while start > now:
             self._sleep(start - now)
             with self._lock:  # another 429 may have closed the gate for longer meanwhile
                 now, start = start, max(start, self._open_at)
-            if start > deadline:
+            if start > deadline and start > now:
                 return False
         return True
 
