@@ -107,6 +107,8 @@ class StackConfig:
     visibility_timeout_s: int = r.QUEUE_VISIBILITY_TIMEOUT_S
     handlers: dict[str, str] = field(default_factory=dict)
     """Per function key, a handler to run instead of the template's (tests only)."""
+    worker_instances: int = 1
+    """Worker processes polling the queue at once (deployed: up to `WorkerConcurrency`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackConfig:
@@ -290,6 +292,7 @@ def _start_function(
     listen: socket.socket | None,
     queue_url: str,
     log_dir: Path | None,
+    name: str | None = None,
 ) -> ChildProcess:
     args = [spec.key]
     if spec is r.WORKER_FUNCTION:  # what the SQS event source mapping knows, not the function
@@ -300,7 +303,9 @@ def _start_function(
         fds = (listen.fileno(),)
     if handler:
         args += ["--handler", handler]
-    return ChildProcess(spec.key, "local_stack.function", args, env, pass_fds=fds, log_dir=log_dir)
+    return ChildProcess(
+        name or spec.key, "local_stack.function", args, env, pass_fds=fds, log_dir=log_dir
+    )
 
 
 def _start_emulator(config: EmulatorConfig, port: int) -> Any:
@@ -446,6 +451,18 @@ def start_stack(config: StackConfig) -> RunningStack:
                 log_dir=config.log_dir,
             )
             for spec in r.FUNCTIONS.values()
+        ]
+        processes += [  # more containers on the same queue, as Lambda scales the mapping out
+            _start_function(
+                r.WORKER_FUNCTION,
+                process_environment(r.WORKER_FUNCTION, env[r.WORKER_FUNCTION.key]),
+                handler=config.handlers.get(r.WORKER_FUNCTION.key),
+                listen=None,
+                queue_url=deployed.queue_url,
+                log_dir=config.log_dir,
+                name=f"{r.WORKER_FUNCTION.key}-{n}",
+            )
+            for n in range(2, config.worker_instances + 1)
         ]
         stoppers += [p.stop for p in processes]
         for process in processes:

@@ -11,6 +11,14 @@ has been handled (a late replay). `--mixed-duplicates` sends the duplicate witho
 (as moto or an S3 -> SQS replay does) — the stronger variant of issue 9 §1.
 
     python -m soak --objects 100 --seed 1        (= make soak SOAK_ARGS="--objects 100")
+
+`--burst` (issue 14): a burst of objects under Wix's rate limit instead — the emulator's limit
+scaled up (`--rate`, calls a minute), `--workers` worker processes polling the queue at once, the
+template's 5,400 s visibility timeout, no faults. It reports the drain time against the floor
+(the Wix API calls the objects needed ÷ the rate), the 429s, the records the worker brought back
+early after a throttle, the records left waiting the full visibility timeout, and the DLQ.
+
+    python -m soak --burst --objects 250 --rate 600 --workers 4
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.bootstrap import aws_client
+from local_stack.resources import QUEUE_VISIBILITY_TIMEOUT_S
 from local_stack.sample import sample_png
 from local_stack.stack import RunningStack, StackConfig, start_stack
 
@@ -241,6 +250,119 @@ def run_soak(
     )
 
 
+@dataclass
+class BurstResult:
+    objects: int
+    rate_per_minute: int
+    workers: int
+    arrived: int = 0
+    api_calls: int = 0
+    """Authenticated (rate-limited) Wix calls that succeeded."""
+    throttled: int = 0
+    """429 answers from the emulator."""
+    delayed_early: int = 0
+    """Records the worker brought back after a short delay (ChangeMessageVisibility)."""
+    stranded: int = 0
+    """Messages still invisible at the end: waiting out the full visibility timeout."""
+    dlq: int = 0
+    seconds: float = 0.0
+
+    @property
+    def floor_s(self) -> float:
+        return self.api_calls * 60.0 / self.rate_per_minute
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.arrived == self.objects
+            and self.dlq == 0
+            and self.stranded == 0
+            and self.seconds <= 1.25 * self.floor_s
+        )
+
+    def table(self) -> str:
+        per_object = self.api_calls / self.objects if self.objects else 0.0
+        rows = [
+            (
+                "objects",
+                f"{self.objects} ({self.workers} workers, Wix limit {self.rate_per_minute}/min)",
+            ),
+            ("arrived", str(self.arrived)),
+            ("Wix API calls", f"{self.api_calls} ({per_object:.2f} per object)"),
+            ("floor", f"{self.floor_s:.1f} s (API calls / rate)"),
+            (
+                "drained in",
+                f"{self.seconds:.1f} s = {self.seconds / max(self.floor_s, 1e-9):.2f}x floor",
+            ),
+            ("429s", str(self.throttled)),
+            ("back early", f"{self.delayed_early} records (short visibility after a 429)"),
+            ("full timeout", f"{self.stranded} records waiting the visibility timeout"),
+            ("DLQ", str(self.dlq)),
+        ]
+        return "\n".join(f"  {name:<16}{value}" for name, value in rows)
+
+
+def burst_config(base: Path, rate_per_minute: int, workers: int) -> StackConfig:
+    """The stack for `--burst`: the emulator's limit at `rate_per_minute`, `workers` worker
+    processes, the template's visibility timeout (a record that waits it never comes back)."""
+    config = soak_config(
+        base, visibility_timeout_s=QUEUE_VISIBILITY_TIMEOUT_S, worker_instances=workers
+    )
+    return replace(config, emulator=replace(config.emulator, rate_limit_per_minute=rate_per_minute))
+
+
+def run_burst(stack: RunningStack, objects: int, *, timeout_s: float | None = None) -> BurstResult:
+    """Send `objects` notifications at once and time until every object is in the emulator."""
+    if stack.emulator_url is None:
+        raise ValueError("the burst needs the Wix emulator (not real Wix credentials)")
+    config = stack.config
+    result = BurstResult(objects, config.emulator.rate_limit_per_minute, config.worker_instances)
+    run = uuid.uuid4().hex[:8]
+    s3, sqs = aws_client("s3", stack.aws_url), aws_client("sqs", stack.aws_url)
+    s3.create_bucket(Bucket=SOAK_BUCKET)
+    s3.put_bucket_versioning(Bucket=SOAK_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    names = {
+        f"burst/{run}/burst-{run}-{i:04d}.png": f"burst-{run}-{i:04d}.png" for i in range(objects)
+    }
+    messages = []
+    for i, key in enumerate(names):  # the objects first: the burst is the notifications
+        s3.put_object(
+            Bucket=SOAK_BUCKET, Key=key, Body=sample_png(8 + i % 17, 8), ContentType="image/png"
+        )
+        head = s3.head_object(Bucket=SOAK_BUCKET, Key=key)
+        messages.append(notification(SOAK_BUCKET, key, head, version=True))
+    emulator = Emulator(stack.emulator_url)
+    emulator.control("POST", "reset", {})
+    dlq_before = _queue_depth(sqs, stack.deployed.dlq_url)
+    started = time.monotonic()
+    for first in range(0, len(messages), 10):
+        sqs.send_message_batch(
+            QueueUrl=stack.deployed.queue_url,
+            Entries=[
+                {"Id": str(n), "MessageBody": m} for n, m in enumerate(messages[first : first + 10])
+            ],
+        )
+    limit = max(1, result.rate_per_minute)
+    deadline = started + (timeout_s or 120 + 3 * 60.0 * 2 * objects / limit)
+    _wait(lambda: _all_arrived(emulator, names), deadline)
+    result.seconds = time.monotonic() - started
+    stored = {f["displayName"] for f in emulator.control("GET", "files")["files"]}
+    result.arrived = len(set(names.values()) & stored)
+    log = emulator.control("GET", "requests")["requests"]
+    result.api_calls = sum(1 for r in log if r["auth"] and r["status"] and r["status"] < 300)
+    result.throttled = sum(1 for r in log if r["status"] == 429)
+    _wait(lambda: _drained(sqs, stack.deployed.queue_url), time.monotonic() + 30)
+    result.stranded = _queue_depth(sqs, stack.deployed.queue_url)
+    result.dlq = _queue_depth(sqs, stack.deployed.dlq_url) - dlq_before
+    logs = config.log_dir
+    if logs is not None:
+        result.delayed_early = sum(
+            path.read_text(errors="replace").count("throttled record comes back early")
+            for path in logs.glob("worker*.log")
+        )
+    return result
+
+
 def _all_arrived(emulator: Emulator, names: dict[str, str]) -> bool:
     stored = {f["displayName"] for f in emulator.control("GET", "files")["files"]}
     return set(names.values()) <= stored
@@ -270,7 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicate-share", type=float, default=0.3)
     parser.add_argument("--fault-interval", type=float, default=0.5, help="seconds")
     parser.add_argument("--mixed-duplicates", action="store_true")
+    parser.add_argument("--burst", action="store_true", help="a burst under Wix's rate limit")
+    parser.add_argument("--rate", type=int, default=600, help="--burst: Wix calls a minute")
+    parser.add_argument("--workers", type=int, default=4, help="--burst: worker processes")
+    parser.add_argument("--timeout", type=float, default=None, help="--burst: give up after (s)")
     args = parser.parse_args(argv)
+    if args.burst:
+        return _burst_main(args.objects, args.rate, args.workers, args.timeout)
     with (
         tempfile.TemporaryDirectory(prefix="soak-") as tmp,
         start_stack(soak_config(Path(tmp))) as stack,
@@ -288,3 +416,18 @@ def main(argv: list[str] | None = None) -> int:
     ok = result.lost == 0 and result.duplicated == 0 and result.dlq == 0
     print("PASS" if ok else "FAIL: target is 0 lost, 0 duplicated, 0 in the DLQ")
     return 0 if ok else 1
+
+
+def _burst_main(objects: int, rate: int, workers: int, timeout_s: float | None) -> int:
+    import os
+
+    with (
+        tempfile.TemporaryDirectory(prefix="burst-") as tmp,
+        start_stack(burst_config(Path(tmp), rate, workers)) as stack,
+    ):
+        print(f"burst: {objects} objects, {workers} workers, Wix limit {rate}/min…")
+        result = run_burst(stack, objects, timeout_s=timeout_s)
+        print(result.table())
+        print(f"  load average    {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("PASS" if result.ok else "FAIL: target is <= 1.25x floor, 0 full-timeout waits, 0 DLQ")
+    return 0 if result.ok else 1

@@ -40,6 +40,9 @@ class WixSettings:
     api_retry_budget_s: float = 2.5
     """The API's budget: a browser is waiting for its upload URL (see `for_api`)."""
     api_max_retries: int = 2
+    calls_per_minute: float = 0.0
+    """Client-side pacing: at most this many Wix calls a minute per container (0: off; Wix
+    allows 200 a minute per app instance [doc], shared by every container)."""
 
     def for_api(self) -> WixSettings:
         """The settings the API's client uses: the short, interactive retry budget."""
@@ -166,6 +169,7 @@ class Settings:
                 retry_budget_s=env.number("WIX_RETRY_BUDGET_SECONDS", 20.0),
                 api_retry_budget_s=env.number("WIX_API_RETRY_BUDGET_SECONDS", 2.5),
                 api_max_retries=env.integer("WIX_API_MAX_RETRIES", 2, minimum=0),
+                calls_per_minute=max(0.0, env.number("WIX_CALLS_PER_MINUTE", 0.0)),
             ),
             api=ApiSettings(
                 cors_origins=env.csv("RELAY_CORS_ORIGINS", ()),

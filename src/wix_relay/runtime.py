@@ -299,6 +299,7 @@ class Runtime:
     def relay(self) -> Relay:
         """S3 objects and import jobs → Wix (S3, the Wix client, the jobs table); `uploaded`
         jobs then go to the readiness service (events, or delayed checks on the queue)."""
+        from wix_relay.integrations.batch import MessageVisibility
         from wix_relay.services.relay import ReadinessHooks, Relay, transfer_options
         from wix_relay.services.transfer import Ports
 
@@ -313,5 +314,10 @@ class Runtime:
         with self.lock:
             ports = Ports(source=self.source, media=self.wix, jobs=self.jobs)
             return Relay(
-                ports, transfer_options(self.settings), transfer, pool=self.pool, readiness=hooks
+                ports,
+                transfer_options(self.settings),
+                transfer,
+                pool=self.pool,
+                readiness=hooks,
+                redelivery=MessageVisibility(lambda: self._aws("sqs")),
             )

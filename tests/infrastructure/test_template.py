@@ -443,6 +443,10 @@ EXPECTED_POLICIES: dict[str, dict[str, tuple[set[str], list[Any] | None]]] = {
             {"sqs:SendMessage"},
             [{"Fn::GetAtt": ["EventsQueue", "Arn"]}, {"Fn::GetAtt": ["CallbackQueue", "Arn"]}],
         ),
+        "DelayThrottledRecords": (
+            {"sqs:ChangeMessageVisibility"},
+            [{"Fn::GetAtt": ["EventsQueue", "Arn"]}],
+        ),
         "ReadInbox": (GET_OBJECT, None),
         "ListInbox": ({"s3:ListBucket"}, None),
         "ReadImportSources": (GET_OBJECT, None),

@@ -16,6 +16,7 @@ first), else by delayed readiness checks — an SQS message to this worker's own
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -59,6 +60,60 @@ from wix_relay.services.transfer import (
 )
 
 Result = dict[str, Any]
+
+
+class Redelivery(Protocol):
+    """SQS records back on the queue sooner (`integrations.batch.MessageVisibility`)."""
+
+    def delay(self, queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        """The received record becomes visible again after `seconds`."""
+
+    def requeue(
+        self, queue_arn: str, body: str, seconds: int, attributes: Mapping[str, str]
+    ) -> None:
+        """A fresh copy of the message (receive count 0, with `attributes`), visible after
+        `seconds`."""
+
+
+THROTTLE_DELAY_S = (10.0, 60.0)
+"""A throttled record comes back after 10 s on its first receive, doubling to 60 s (or Wix's
+Retry-After when longer), ±25 % jitter, never more than `THROTTLE_DELAY_CAP_S`."""
+THROTTLE_DELAY_CAP_S = 300
+THROTTLE_REQUEUE_LIMIT = 20
+"""A throttle never makes a receive the last one (which would fail the job and dead-letter a
+good object): a record throttled on its second-to-last receive is sent again as a fresh message
+and acknowledged, up to this many times per object; then its receives count as any failure."""
+THROTTLES_ATTRIBUTE = "relayThrottles"
+
+
+def _throttles(record: Any) -> int:
+    """How often this object was requeued after a throttle (the message attribute)."""
+    attributes = record.message_attributes
+    attribute = attributes[THROTTLES_ATTRIBUTE] if attributes else None
+    value = getattr(attribute, "string_value", None)
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+
+def throttle_retry_after(exc: BaseException) -> float | None:
+    """Was this failure Wix throttling (a retryable 429)? Its Retry-After in seconds (0 when
+    absent), or None when it was not a throttle."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "status", None) == 429 and getattr(cause, "retryable", False) is True:
+            retry_after = getattr(cause, "retry_after_s", None)
+            return float(retry_after) if isinstance(retry_after, (int, float)) else 0.0
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def throttle_delay(
+    retry_after_s: float, receive_count: int, rng: Callable[[], float] = random.random
+) -> int:
+    """Seconds until a throttled record's next receive (see `THROTTLE_DELAY_S`)."""
+    first, longest = THROTTLE_DELAY_S
+    backoff = min(longest, first * 2.0 ** min(8, max(0, receive_count - 1)))
+    wait = max(backoff, retry_after_s) * (0.75 + 0.5 * rng())
+    return max(1, min(THROTTLE_DELAY_CAP_S, round(wait)))
 
 
 def transfer_options(settings: Settings) -> TransferOptions:
@@ -115,12 +170,14 @@ class Relay:
         *,
         pool: ThreadPoolExecutor,
         readiness: ReadinessHooks | None = None,
+        redelivery: Redelivery | None = None,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
         self.pool = pool
         self.readiness = readiness
+        self.redelivery = redelivery
 
     # --- events -------------------------------------------------------------------------------
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -152,8 +209,47 @@ class Relay:
         except ValueError as exc:
             logger.error("malformed message", extra={"message_id": record.message_id})
             raise ValueError(f"message {record.message_id}: {exc}") from exc
-        for item in items:
-            self.run_item(item, last_attempt=last_attempt, until=until)
+        try:
+            for item in items:
+                self.run_item(item, last_attempt=last_attempt, until=until)
+        except RetryLater as retry:
+            retry_after = throttle_retry_after(retry)
+            if retry_after is None or self.redelivery is None:
+                raise
+            delay = throttle_delay(retry_after, receive_count)
+            throttles = _throttles(record) + 1
+            if receive_count >= self.max_receive_count - 1 and throttles <= THROTTLE_REQUEUE_LIMIT:
+                self._requeue(record, delay, throttles, retry)
+                return  # acknowledged: the fresh copy carries on
+            self._delay(record, delay)
+            raise
+
+    def _requeue(self, record: Any, seconds: int, throttles: int, retry: RetryLater) -> None:
+        assert self.redelivery is not None
+        try:
+            self.redelivery.requeue(
+                record.event_source_arn,
+                record.body,
+                seconds,
+                {THROTTLES_ATTRIBUTE: str(throttles)},
+            )
+        except Exception:
+            logger.exception("could not requeue a throttled record")
+            raise retry from None
+        logger.info("throttled record requeued", extra={"delay_s": seconds, "throttles": throttles})
+        emit("ThrottledRecordRequeued")
+
+    def _delay(self, record: Any, seconds: int) -> None:
+        """A throttled record comes back in seconds, not after the queue's visibility timeout;
+        if that fails, it waits the timeout (the record is redelivered either way)."""
+        assert self.redelivery is not None
+        try:
+            self.redelivery.delay(record.event_source_arn, record.receipt_handle, seconds)
+        except Exception:
+            logger.exception("could not shorten a throttled record's visibility")
+            return
+        logger.info("throttled record comes back early", extra={"delay_s": seconds})
+        emit("ThrottledRecordDelayed")
 
     def _safely(self, item: WorkItem, until: int) -> BaseException | None:
         try:

@@ -36,3 +36,16 @@ def test_nothing_lost_nothing_twice_under_faults_and_duplicates(
     assert sum(n for status, n in result.wix_answers.items() if status != "200") > 0, report
     counts = (result.arrived, result.lost, result.duplicated, result.dlq)
     assert counts == (OBJECTS, 0, 0, 0), report
+
+
+def test_burst_counts_what_it_reports(tmp_path: Path) -> None:
+    """`python -m soak --burst` in small: two worker processes on a queue with the template's
+    visibility timeout; every object arrives and is counted, nothing is stranded or dead-lettered
+    (the timing target is the benchmark's, not this test's)."""
+    from soak import burst_config, run_burst
+
+    with start_stack(burst_config(tmp_path, rate_per_minute=600, workers=2)) as stack:
+        result = run_burst(stack, 6, timeout_s=120)
+    assert (result.arrived, result.stranded, result.dlq) == (6, 0, 0), result.table()
+    assert result.api_calls >= 6 and result.workers == 2 and result.floor_s > 0
+    assert stack.config.visibility_timeout_s == 5400

@@ -96,9 +96,7 @@ def test_parameter_values_are_the_defaults(
 
 
 def test_tables_match(template: dict[str, Any]) -> None:
-    for logical_id, ttl in (
-        ("JobsTable", r.JOBS_TTL_ATTRIBUTE),
-    ):
+    for logical_id, ttl in (("JobsTable", r.JOBS_TTL_ATTRIBUTE),):
         props = resource(template, logical_id)
         assert props["KeySchema"] == [{"AttributeName": r.TABLE_KEY, "KeyType": "HASH"}]
         assert props["AttributeDefinitions"] == [

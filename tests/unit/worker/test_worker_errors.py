@@ -73,3 +73,24 @@ def test_mime_refusals() -> None:
 )
 def test_the_fallback_name_carries_an_extension(file_name: str, mime: str, expected: str) -> None:
     assert fallback_file_name(file_name, mime) == expected
+
+
+def test_a_throttle_is_recognised_through_the_retry_and_its_delay_is_short_and_jittered() -> None:
+    from wix_relay.domain.jobs import JobError
+    from wix_relay.services.relay import THROTTLE_DELAY_CAP_S, throttle_delay, throttle_retry_after
+    from wix_relay.services.transfer import RetryLater
+
+    def retried(exc: Exception) -> RetryLater:
+        try:
+            raise RetryLater(None, JobError("HTTP_429", "slow")) from exc  # type: ignore[arg-type]
+        except RetryLater as retry:
+            return retry
+
+    assert throttle_retry_after(retried(WixRateLimited("slow", status=429))) == 0.0
+    assert throttle_retry_after(retried(WixRateLimited("s", status=429, retry_after_s=7))) == 7
+    assert throttle_retry_after(retried(WixServerError("down", status=503))) is None
+    # 10 s on the first receive, doubling to 60 s, ±25 %; Retry-After wins when longer; capped.
+    assert [throttle_delay(0, n, lambda: 0.5) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
+    assert throttle_delay(0, 1, lambda: 0.0) == 8 and throttle_delay(0, 1, lambda: 1.0) == 12
+    assert throttle_delay(90, 1, lambda: 0.5) == 90
+    assert throttle_delay(10_000, 1, lambda: 0.5) == THROTTLE_DELAY_CAP_S

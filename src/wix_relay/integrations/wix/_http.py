@@ -3,12 +3,18 @@
 Retries: 429, 5xx and network errors only, never other 4xx [doc]; exponential backoff with full
 jitter, `Retry-After` honoured (seconds or HTTP-date), all within `WixSettings.retry_budget_s` and
 at most `WixSettings.max_retries` times (the API's client gets the short budget: `for_api()`).
+
+Throttling is shared: one `ThrottleGate` per transport (per container). A 429 closes it for the
+retry's wait, and every thread waits for it to open before its next call, so the container slows
+down as a whole instead of each thread finding the limit on its own; `WixSettings.calls_per_minute`
+paces calls to a rate (off by default).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ from wix_relay.integrations.wix.errors import (
     WixError,
     WixNetworkError,
     WixProtocolError,
+    WixRateLimited,
     WixTimeout,
     error_from_response,
 )
@@ -55,6 +62,47 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return float(rng() * min(self.cap_s, self.base_s * (2**attempt)))
+
+
+class ThrottleGate:
+    """Shared by a transport's threads: closed for a while after a 429, and (with pacing) one
+    call every `60 / calls_per_minute` seconds."""
+
+    def __init__(
+        self,
+        calls_per_minute: float = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleeper = time.sleep,
+    ) -> None:
+        self._interval = 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._open_at = 0.0
+        self._next_slot = 0.0
+
+    def close_for(self, seconds: float) -> None:
+        """Wix said 429: no thread calls it for `seconds` (a later opening is kept)."""
+        with self._lock:
+            self._open_at = max(self._open_at, self._clock() + seconds)
+
+    def wait(self, deadline: float) -> bool:
+        """Block until this thread may call Wix; False (at once) when that is after `deadline`
+        (a `clock()` time)."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._open_at, self._next_slot if self._interval else now)
+            if start > now and start > deadline:  # an open gate never refuses
+                return False
+            if self._interval:
+                self._next_slot = start + self._interval
+        while start > now:
+            self._sleep(start - now)
+            with self._lock:  # another 429 may have closed the gate for longer meanwhile
+                now, start = start, max(start, self._open_at)
+            if start > deadline and start > now:
+                return False
+        return True
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -184,11 +232,13 @@ class Http:
         sleep: Sleeper = time.sleep,
         rng: Callable[[], float] = random.random,
         secrets: Callable[[], Iterable[str]] = tuple,
+        gate: ThrottleGate | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.retry = retry
         self.sleep = sleep
+        self.gate = gate or ThrottleGate(settings.calls_per_minute, sleep=sleep)
         self.rng = rng
         self.secrets = secrets
         self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
@@ -210,6 +260,8 @@ class Http:
                 "delay_s": round(wait, 3),
             },
         )
+        if isinstance(error, WixRateLimited):
+            self.gate.close_for(wait)  # the other threads wait (in `request`) as this one does
         self.sleep(wait)
 
     def request(
@@ -235,7 +287,14 @@ class Http:
         attempt = 0
         refreshed = False
         earlier: list[WixError] = []
+        backed_off = False  # this thread has just waited out its own 429: the gate is open
         while True:
+            if not backed_off and not self.gate.wait(deadline):
+                raise WixRateLimited(
+                    f"Wix {operation} not sent: Wix is throttling this client (retry budget spent)",
+                    status=429,
+                    operation=operation,
+                )
             started = time.monotonic()
             send_headers = dict(headers or {})
             if auth is not None:
@@ -308,4 +367,5 @@ class Http:
                 self.backoff(attempt, deadline, error)
             except WixError:
                 raise error from None
+            backed_off = isinstance(error, WixRateLimited)
             attempt += 1
