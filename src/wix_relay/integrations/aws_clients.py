@@ -24,3 +24,18 @@ def aws_client(service: str, max_pool_connections: int = DEFAULT_POOL_CONNECTION
         )
         session: Any = boto3.session.Session()  # own session: the default isn't thread-safe
         return session.client(service, config=config)
+
+
+class LazyClient[T]:
+    """`client = LazyClient("sqs")` on a port class: the instance's `_client` (injected by the
+    runtime, or None), else one built on first use. One place for every store's and queue's
+    client."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __get__(self, port: Any, owner: type | None = None) -> T:
+        client: T | None = port._client
+        if client is None:
+            client = port._client = aws_client(self.service)
+        return client

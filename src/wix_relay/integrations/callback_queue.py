@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wix_relay.domain.callbacks import CallbackMessage
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -32,11 +32,7 @@ class CallbackQueue:
         self.dead_letter_queue_url = dead_letter_queue_url
         self._client = client
 
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            self._client = aws_client("sqs")
-        return self._client
+    client: LazyClient[SQSClient] = LazyClient("sqs")
 
     def send(self, message: CallbackMessage, delay_s: int = 0) -> str:
         """Enqueue one callback; returns the SQS message id."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 from wix_relay.integrations.job_store import _decode, _encode
 
 if TYPE_CHECKING:
@@ -50,11 +50,7 @@ class EventStore:
         self._client = client
         self._clock = clock
 
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
+    client: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
     def first_sighting(self, event_id: str, ttl_s: int) -> bool:
         """Mark the event seen; True only for the first delivery within `ttl_s`."""

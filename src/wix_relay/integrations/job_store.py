@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import ClaimLost, Job
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,11 +34,7 @@ class JobStore:
         self.retention_s = retention_s
         self._client = client
 
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
+    client: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
     def get(self, job_id: str) -> Job | None:
         response = self.client.get_item(

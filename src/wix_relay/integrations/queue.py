@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from wix_relay.domain.triggers import readiness_check_message
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -20,11 +20,7 @@ class JobQueue:
         self.queue_url = queue_url
         self._client = client
 
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            self._client = aws_client("sqs")
-        return self._client
+    client: LazyClient[SQSClient] = LazyClient("sqs")
 
     def send_job(self, job_id: str) -> str:
         """Enqueue the job; returns the SQS message id."""

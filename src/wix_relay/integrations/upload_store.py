@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import Job
 from wix_relay.domain.readiness import FILE_OWNER_PREFIX, FileOwner, UploadRecord
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 from wix_relay.integrations.job_store import _decode, _encode
 
 if TYPE_CHECKING:
@@ -45,11 +45,7 @@ class UploadStore:
         self._client = client
         self._clock = clock
 
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
+    client: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
     # --- upload records ---------------------------------------------------------------------
     def get(self, upload_id: str) -> UploadRecord | None:
