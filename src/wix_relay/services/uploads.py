@@ -6,6 +6,7 @@ policy (the relay decides the folder) → one Wix call; a Wix error becomes the 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,18 +64,16 @@ class Uploads:
         if record is not None:  # Wix echoes it in File Ready / File Failed [doc]
             given = fields.get("externalInfo") or {}
             fields["externalInfo"] = external_info(record.id, tuple(given.get("externalIds") or ()))
-        with wix_errors_as_relay_errors():
+        with _saving(store, record), wix_errors_as_relay_errors():
             url = self._wix().generate_upload_url(fields)
-        self._save(store, record)
         _issued("upload-url", fields)
         return IssuedUpload(url, record)
 
     def resumable_upload_url(self, caller: Caller, body: Mapping[str, Any]) -> IssuedUpload:
         fields = _wix_fields(RESUMABLE_UPLOAD_URL, caller, body)
         record, store = self._record(caller, "resumable", fields)  # no externalInfo here [doc]
-        with wix_errors_as_relay_errors():
+        with _saving(store, record), wix_errors_as_relay_errors():
             target = self._wix().generate_resumable_upload_url(fields)
-        self._save(store, record)
         _issued("resumable-upload-url", fields)
         return IssuedUpload(target.upload_url, record, target)
 
@@ -90,20 +89,39 @@ class Uploads:
         )
         return record, store
 
-    @staticmethod
-    def _save(store: UploadStore | None, record: UploadRecord | None) -> None:
-        if store is None or record is None:
-            return
+
+@contextmanager
+def _saving(store: UploadStore | None, record: UploadRecord | None) -> Iterator[None]:
+    """Write the upload record in a thread while the block makes the Wix call: the answer waits
+    for the slower of the two, not for both (the record is needed only after the caller has the
+    URL: by its status reads and by Wix's events). If the Wix call fails, the record of a URL
+    nobody received stays until its TTL. A failed write is a 503 (retryable): the caller never
+    gets a URL whose status the relay could not keep."""
+    if store is None or record is None:
+        yield
+        return
+    failure: list[BaseException] = []
+
+    def save() -> None:
         try:
             store.create(record)
-        except Exception:
-            logger.exception("could not record the upload")
-            raise RelayError(
-                "the upload could not be recorded; retry later",
-                status=503,
-                code="SERVICE_UNAVAILABLE",
-                retryable=True,
-            ) from None
+        except Exception as exc:
+            failure.append(exc)
+
+    writer = threading.Thread(target=save, name="upload-record", daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        writer.join()
+    if failure:
+        logger.error("could not record the upload", exc_info=failure[0])
+        raise RelayError(
+            "the upload could not be recorded; retry later",
+            status=503,
+            code="SERVICE_UNAVAILABLE",
+            retryable=True,
+        ) from None
 
 
 RECORDED_FIELDS = ("mimeType", "fileName", "sizeInBytes", "filePath", "parentFolderId", "private")

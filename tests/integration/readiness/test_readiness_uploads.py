@@ -10,7 +10,7 @@ import time
 import boto3
 
 from tests.fixtures.api import PARTNER_KEY
-from tests.fixtures.readiness import JOBS_TABLE, ReadinessRig, wait_until
+from tests.fixtures.readiness import JOBS_TABLE, PNG, ReadinessRig, wait_until
 
 
 def test_upload_url_answers_upload_id_and_status_url(readiness_rig: ReadinessRig) -> None:
@@ -157,3 +157,19 @@ def test_an_upload_id_is_no_import(readiness_rig: ReadinessRig) -> None:
     issued = readiness_rig.upload_url()
     answer = readiness_rig.call("GET", f"/v1/imports/{issued['uploadId']}")
     assert answer.status_code == 404, answer.text
+
+
+def test_an_upload_whose_record_cannot_be_written_gets_no_url(readiness_rig: ReadinessRig) -> None:
+    """The record is written while Wix answers (not after): if the write fails, the caller gets a
+    retryable 503 and no URL, never a URL whose status the relay cannot keep."""
+    boto3.client("dynamodb").delete_table(TableName=JOBS_TABLE)
+    for path in ("/v1/upload-url", "/v1/resumable-upload-url"):
+        answer = readiness_rig.call(
+            "POST", path, {"mimeType": "image/png", "fileName": "x.png", "sizeInBytes": len(PNG)}
+        )
+        assert answer.status_code == 503, answer.text
+        body = answer.json()
+        assert body["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "uploadUrl" not in body and "uploadId" not in body
+    assert readiness_rig.wix_calls("generate-upload-url") == 1
+    assert readiness_rig.wix_calls("generate-resumable-upload-url") == 1
