@@ -315,30 +315,30 @@ MODELED_ERRORS: dict[str, frozenset[str]] = {
     "GetObject": frozenset({"NoSuchKey", "InvalidObjectState"}),
     "SendMessage": frozenset(
         {
-            "InvalidMessageContents",
-            "AWS.SimpleQueueService.UnsupportedOperation",
-            "RequestThrottled",
-            "AWS.SimpleQueueService.NonExistentQueue",
-            "InvalidSecurity",
-            "KMS.DisabledException",
-            "KMS.InvalidStateException",
-            "KMS.NotFoundException",
-            "KMS.OptInRequired",
-            "KMS.ThrottlingException",
-            "KMS.AccessDeniedException",
-            "KMS.InvalidKeyUsageException",
             "InvalidAddress",
+            "InvalidMessageContents",
+            "InvalidSecurity",
+            "KmsAccessDenied",
+            "KmsDisabled",
+            "KmsInvalidKeyUsage",
+            "KmsInvalidState",
+            "KmsNotFound",
+            "KmsOptInRequired",
+            "KmsThrottled",
+            "QueueDoesNotExist",
+            "RequestThrottled",
+            "UnsupportedOperation",
         }
     ),
     "ChangeMessageVisibility": frozenset(
         {
-            "AWS.SimpleQueueService.MessageNotInflight",
-            "ReceiptHandleIsInvalid",
-            "RequestThrottled",
-            "AWS.SimpleQueueService.NonExistentQueue",
-            "AWS.SimpleQueueService.UnsupportedOperation",
             "InvalidAddress",
             "InvalidSecurity",
+            "MessageNotInflight",
+            "QueueDoesNotExist",
+            "ReceiptHandleIsInvalid",
+            "RequestThrottled",
+            "UnsupportedOperation",
         }
     ),
 }
@@ -390,13 +390,13 @@ def is_retryable(outcome: Outcome, service: str) -> bool:
 
 
 def retry_delay(
-    outcome: Outcome, attempt: int, service: str, rand: Callable[[], float] = random.random
+    outcome: Outcome, attempt: int, service: str, rand: Callable[[], float] | None = None
 ) -> float:
     """botocore's `ExponentialBackoff`: rand * min(scale * 2 ** (attempt - 1), 20) s, scale 1 s
     for throttling, else 50 ms (25 ms for DynamoDB); raised to `x-amz-retry-after` (ms), at
     most 5 s more. `attempt` is the failed attempt's number (1-based)."""
     scale = 1.0 if is_throttling(outcome) else 0.025 if service == "dynamodb" else 0.05
-    delay = rand() * min(scale * 2.0 ** (attempt - 1), 20.0)
+    delay = (rand or random.random)() * min(scale * 2.0 ** (attempt - 1), 20.0)
     retry_after = outcome.headers.get("x-amz-retry-after") if outcome.headers else None
     if retry_after is not None:
         try:
