@@ -30,10 +30,10 @@ from wix_relay.integrations.aws_http import (
     MAX_ATTEMPTS,
     MODELED_ERRORS,
     MODELED_RETRYABLE,
+    AwsCredentials,
     AwsEndpoint,
     AwsError,
     AwsHttp,
-    AwsCredentials,
     Outcome,
     is_retryable,
     is_throttling,
@@ -48,7 +48,9 @@ SERVICES = {"dynamodb": "json", "sqs": "json", "s3": "rest-xml"}
 
 
 def ddb_error(code: str) -> bytes:
-    return json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "m"}).encode()
+    return json.dumps(
+        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "m"}
+    ).encode()
 
 
 def s3_error(code: str) -> bytes:
@@ -149,10 +151,14 @@ def botocore_verdict(
     )
     http = _HttpResponse(status, headers, body)
     detector = ThrottlingErrorDetector(RetryEventAdapter())
-    backoff = ExponentialBackoff(random=lambda: 1.0, service_name=service, throttling_detector=detector)
+    backoff = ExponentialBackoff(
+        random=lambda: 1.0, service_name=service, throttling_detector=detector
+    )
 
     def context(attempt: int) -> RetryContext:
-        return RetryContext(attempt, operation_model=model, parsed_response=parsed, http_response=http)
+        return RetryContext(
+            attempt, operation_model=model, parsed_response=parsed, http_response=http
+        )
 
     code = parsed.get("Error", {}).get("Code") if status >= 300 else None
     return (
@@ -167,7 +173,9 @@ def botocore_verdict(
 def test_retry_rules_equal_botocore_standard_mode(
     service: str, operation: str, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    code, retryable, throttling, delays = botocore_verdict(service, operation, status, headers, body)
+    code, retryable, throttling, delays = botocore_verdict(
+        service, operation, status, headers, body
+    )
     ours_code = None
     if status >= 300:
         parse = xml_error if service == "s3" else json_error
@@ -182,7 +190,10 @@ def test_retry_rules_equal_botocore_standard_mode(
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        (requests.ConnectionError("refused"), boto_errors.EndpointConnectionError(endpoint_url="u")),
+        (
+            requests.ConnectionError("refused"),
+            boto_errors.EndpointConnectionError(endpoint_url="u"),
+        ),
         (requests.ConnectTimeout("slow"), boto_errors.ConnectTimeoutError(endpoint_url="u")),
         (requests.ReadTimeout("slow"), boto_errors.ReadTimeoutError(endpoint_url="u")),
         (requests.exceptions.SSLError("tls"), boto_errors.SSLError(endpoint_url="u", error="e")),

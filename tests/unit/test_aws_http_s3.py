@@ -55,9 +55,9 @@ def test_s3_request_signature_equals_botocore(
     url = s3("eu-west-1", endpoint).object_url(bucket, key, version)
     reference = AWSRequest(method=method, url=url, data=b"", headers=dict(headers))
     with mock.patch("botocore.auth.get_current_datetime", return_value=MOMENT.replace(tzinfo=None)):
-        S3SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", token), "s3", "eu-west-1").add_auth(
-            reference
-        )
+        S3SigV4Auth(
+            Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", token), "s3", "eu-west-1"
+        ).add_auth(reference)
     ours = sign_v4(
         method,
         url,
@@ -138,7 +138,9 @@ def test_object_urls_are_path_style_on_a_custom_endpoint_and_virtual_hosted_on_a
     assert s3("eu-west-1", None).object_url("b-1", "a b/ü") == (
         "https://b-1.s3.eu-west-1.amazonaws.com/a%20b/%C3%BC"
     )
-    assert s3("eu-west-1", None).object_url("a.b", "k") == "https://s3.eu-west-1.amazonaws.com/a.b/k"
+    assert (
+        s3("eu-west-1", None).object_url("a.b", "k") == "https://s3.eu-west-1.amazonaws.com/a.b/k"
+    )
     assert s3("us-east-1", "http://127.0.0.1:5000/").object_url("b-1", "+%", "v") == (
         "http://127.0.0.1:5000/b-1/%2B%25?versionId=v"
     )
