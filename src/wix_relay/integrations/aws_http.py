@@ -564,10 +564,6 @@ class SecretReadError(RuntimeError):
         self.not_found = not_found
 
 
-def secretsmanager_endpoint(region: str, endpoint_url: str | None) -> str:
-    return (endpoint_url or f"https://secretsmanager.{region}.amazonaws.com").rstrip("/") + "/"
-
-
 def read_secret_string(
     secret_id: str,
     *,
@@ -581,43 +577,32 @@ def read_secret_string(
     creds = credentials or AwsCredentials.from_environment()
     if creds is None:
         return _read_with_boto3(secret_id, region, endpoint_url)
-    url = secretsmanager_endpoint(region, endpoint_url)
-    body = json.dumps({"SecretId": secret_id}).encode()
-    headers = sign_v4(
-        "POST",
-        url,
-        {
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "secretsmanager.GetSecretValue",
-        },
-        body,
-        service="secretsmanager",
-        region=region,
-        credentials=creds,
+    url = (endpoint_url or f"https://secretsmanager.{region}.amazonaws.com").rstrip("/")
+    http = AwsHttp(
+        AwsEndpoint("secretsmanager", region, url, session, timeout), credentials=lambda: creds
     )
-    headers.pop("Host")  # requests sets it from the URL, identically
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "secretsmanager.GetSecretValue",
+    }
+    body = json.dumps({"SecretId": secret_id}).encode()
     try:
-        response = session.post(url, data=body, headers=headers, timeout=timeout)
+        response = http.send(
+            "GetSecretValue", "POST", url + "/", headers, body, parse_error=json_error
+        )
+    except AwsError as exc:
+        raise SecretReadError(
+            secret_id, exc.code, not_found=exc.code == "ResourceNotFoundException"
+        ) from None
     except requests.RequestException as exc:
         raise SecretReadError(secret_id, type(exc).__name__) from None
-    payload: Any = _json_or_empty(response)
-    if response.status_code != 200:
-        error_type = str(payload.get("__type", f"HTTP {response.status_code}")).rsplit("#")[-1]
-        raise SecretReadError(
-            secret_id, error_type, not_found=error_type == "ResourceNotFoundException"
-        )
-    secret = payload.get("SecretString")
+    try:
+        secret = json.loads(response.content).get("SecretString")
+    except (ValueError, AttributeError):
+        secret = None
     if not isinstance(secret, str):
         raise SecretReadError(secret_id, "the secret has no SecretString")
     return secret
-
-
-def _json_or_empty(response: requests.Response) -> dict[str, Any]:
-    try:
-        value = response.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _read_with_boto3(secret_id: str, region: str, endpoint_url: str | None) -> str:
