@@ -288,3 +288,80 @@ def test_floats_are_refused_as_boto3_refuses_them() -> None:
         TypeSerializer().serialize(1.5)
     with pytest.raises(TypeError):
         serialize_item({"x": 1.5})
+
+
+class _Recorder(requests.Session):
+    """A session that answers every request with 200 `{}` and keeps what was sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[requests.PreparedRequest] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.sent.append(request)
+        response = requests.Response()
+        response.status_code, response._content = 200, b"{}"
+        return response
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "operation", "params"),
+    [
+        (
+            "dynamodb",
+            "put_item",
+            "PutItem",
+            {
+                "TableName": "t",
+                "Item": {"id": {"S": "ü"}, "n": {"N": "1"}, "m": {"M": {"x": {"NULL": True}}}},
+                "ConditionExpression": "attribute_not_exists(id) OR #s = :s",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": {"S": "queued"}},
+            },
+        ),
+        ("dynamodb", "get_item", "GetItem", {"TableName": "t", "Key": {"id": {"S": "k"}}}),
+        ("dynamodb", "delete_item", "DeleteItem", {"TableName": "t", "Key": {"id": {"S": "k"}}}),
+        (
+            "sqs",
+            "send_message",
+            "SendMessage",
+            {
+                "QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+                "MessageBody": '{"jobId": "x"}',
+                "DelaySeconds": 5,
+                "MessageAttributes": {"a": {"DataType": "String", "StringValue": "2"}},
+            },
+        ),
+        (
+            "sqs",
+            "change_message_visibility",
+            "ChangeMessageVisibility",
+            {"QueueUrl": "https://q", "ReceiptHandle": "r+/=", "VisibilityTimeout": 0},
+        ),
+    ],
+)
+def test_json_requests_are_what_botocore_serializes(
+    service: str,
+    method: str,
+    operation: str,
+    params: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The boto3 parameters are the JSON body as they are; target, content type and headers as
+    botocore's serializer writes them."""
+    from botocore.serialize import create_serializer
+
+    from wix_relay.integrations.aws_services import http_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    session = _Recorder()
+    client = http_client(service, region="us-east-1", endpoint_url=None, session=session)
+    getattr(client, method)(**params)
+    (sent,) = session.sent
+    model = SESSION.get_service_model(service).operation_model(operation)
+    expected = create_serializer("json").serialize_to_request(params, model)
+    assert sent.url == f"https://{service}.us-east-1.amazonaws.com/"
+    assert json.loads(sent.body or b"") == json.loads(expected["body"])
+    for name, value in expected["headers"].items():
+        assert sent.headers[name] == value

@@ -3,6 +3,8 @@ signatures checked by moto), through the stores, queues and the S3 source that u
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 import pytest
 import requests
@@ -171,3 +173,18 @@ def test_s3_missing_key_changed_object_and_versions(bucket: str) -> None:
     ref = source.head(ObjectRef(bucket, "v", version_id=v1)).ref
     assert source.open(ref).read() == b"first"
     assert requests.get(source.presign_get(ref, 60), timeout=10).content == b"first"
+
+
+def test_without_environment_credentials_the_stores_use_boto3(
+    table: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shared = tmp_path / "credentials"
+    shared.write_text("[default]\naws_access_key_id = fromfile\naws_secret_access_key = s\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
+    jobs = JobStore(table)
+    job = Job.for_s3_object(ObjectRef("b", "k", size=1), "auto")
+    assert jobs.create(job) == (job, True)
+    assert jobs.create(job) == (job, False)
+    assert type(jobs.client).__module__.startswith("botocore")
