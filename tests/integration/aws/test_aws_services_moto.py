@@ -1,5 +1,6 @@
-"""The boto3-free DynamoDB, SQS and S3 clients against moto in server mode (real HTTP, real
-signatures checked by moto), through the stores, queues and the S3 source that use them."""
+"""The boto3-free DynamoDB, SQS and S3 clients against moto in server mode (real HTTP; moto does
+not check signatures, tests/unit/test_aws_http*.py check them against botocore's), through the
+stores, queues and the S3 source that use them."""
 
 from __future__ import annotations
 
