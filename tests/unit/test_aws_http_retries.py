@@ -365,3 +365,17 @@ def test_json_requests_are_what_botocore_serializes(
     assert json.loads(sent.body or b"") == json.loads(expected["body"])
     for name, value in expected["headers"].items():
         assert sent.headers[name] == value
+
+
+def test_code_lists_equal_botocore_standard_mode_lists() -> None:
+    from botocore.retries import standard
+
+    assert aws_http.THROTTLING_CODES == set(
+        standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES
+    )
+    assert aws_http.TRANSIENT_CODES == set(
+        standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES
+    )
+    assert aws_http.TRANSIENT_STATUS == set(
+        standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES
+    )

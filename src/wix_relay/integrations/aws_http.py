@@ -255,29 +255,20 @@ ErrorParser = Callable[[int, Mapping[str, str], bytes], tuple[str, str]]
 
 
 # --- botocore's standard retry mode ------------------------------------------------------------
+def _codes(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
 MAX_ATTEMPTS = 4
 """The boto3 clients' `retries={"mode": "standard", "max_attempts": 4}` (aws_clients.py)."""
-TRANSIENT_CODES = frozenset(
-    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
-)
+TRANSIENT_CODES = _codes("RequestTimeout RequestTimeoutException PriorRequestNotComplete")
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
+THROTTLING_CODES = _codes(
+    "Throttling ThrottlingException ThrottledException RequestThrottledException "
+    "TooManyRequestsException ProvisionedThroughputExceededException "
+    "TransactionInProgressException RequestLimitExceeded BandwidthLimitExceeded "
+    "LimitExceededException RequestThrottled SlowDown PriorRequestNotComplete "
+    "EC2ThrottledException"
 )
 TRANSPORT_ERRORS = (
     requests.ConnectionError,
@@ -285,61 +276,31 @@ TRANSPORT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
 )
 """What botocore's `ConnectionError`/`HTTPClientError` are in `requests`' terms."""
+
 MODELED_ERRORS: dict[str, frozenset[str]] = {
     # The error codes each operation's model lists (a 429 carrying one of them is not throttling
     # by status alone), and the ones the model marks retryable; tests check both against
     # botocore's service models.
-    "GetItem": frozenset(
-        {
-            "ProvisionedThroughputExceededException",
-            "ResourceNotFoundException",
-            "RequestLimitExceeded",
-            "InternalServerError",
-            "ThrottlingException",
-        }
+    "GetItem": _codes(
+        "InternalServerError ProvisionedThroughputExceededException RequestLimitExceeded "
+        "ResourceNotFoundException ThrottlingException"
     ),
-    "PutItem": frozenset(
-        {
-            "ConditionalCheckFailedException",
-            "ProvisionedThroughputExceededException",
-            "ResourceNotFoundException",
-            "ItemCollectionSizeLimitExceededException",
-            "TransactionConflictException",
-            "RequestLimitExceeded",
-            "InternalServerError",
-            "ReplicatedWriteConflictException",
-            "ThrottlingException",
-        }
+    "PutItem": _codes(
+        "ConditionalCheckFailedException InternalServerError "
+        "ItemCollectionSizeLimitExceededException ProvisionedThroughputExceededException "
+        "ReplicatedWriteConflictException RequestLimitExceeded ResourceNotFoundException "
+        "ThrottlingException TransactionConflictException"
     ),
-    "HeadObject": frozenset({"NoSuchKey"}),
-    "GetObject": frozenset({"NoSuchKey", "InvalidObjectState"}),
-    "SendMessage": frozenset(
-        {
-            "InvalidAddress",
-            "InvalidMessageContents",
-            "InvalidSecurity",
-            "KmsAccessDenied",
-            "KmsDisabled",
-            "KmsInvalidKeyUsage",
-            "KmsInvalidState",
-            "KmsNotFound",
-            "KmsOptInRequired",
-            "KmsThrottled",
-            "QueueDoesNotExist",
-            "RequestThrottled",
-            "UnsupportedOperation",
-        }
+    "HeadObject": _codes("NoSuchKey"),
+    "GetObject": _codes("InvalidObjectState NoSuchKey"),
+    "SendMessage": _codes(
+        "InvalidAddress InvalidMessageContents InvalidSecurity KmsAccessDenied KmsDisabled "
+        "KmsInvalidKeyUsage KmsInvalidState KmsNotFound KmsOptInRequired KmsThrottled "
+        "QueueDoesNotExist RequestThrottled UnsupportedOperation"
     ),
-    "ChangeMessageVisibility": frozenset(
-        {
-            "InvalidAddress",
-            "InvalidSecurity",
-            "MessageNotInflight",
-            "QueueDoesNotExist",
-            "ReceiptHandleIsInvalid",
-            "RequestThrottled",
-            "UnsupportedOperation",
-        }
+    "ChangeMessageVisibility": _codes(
+        "InvalidAddress InvalidSecurity MessageNotInflight QueueDoesNotExist "
+        "ReceiptHandleIsInvalid RequestThrottled UnsupportedOperation"
     ),
 }
 MODELED_ERRORS["DeleteItem"] = MODELED_ERRORS["PutItem"]
