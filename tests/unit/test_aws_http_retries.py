@@ -370,12 +370,12 @@ def test_json_requests_are_what_botocore_serializes(
 def test_code_lists_equal_botocore_standard_mode_lists() -> None:
     from botocore.retries import standard
 
-    assert aws_http.THROTTLING_CODES == set(
-        standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES
+    assert (
+        set(standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES) == aws_http.THROTTLING_CODES
     )
-    assert aws_http.TRANSIENT_CODES == set(
-        standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES
+    assert (
+        set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES) == aws_http.TRANSIENT_CODES
     )
-    assert aws_http.TRANSIENT_STATUS == set(
-        standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES
+    assert (
+        set(standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES) == aws_http.TRANSIENT_STATUS
     )
