@@ -1,8 +1,9 @@
 """The per-container composition root: settings in, integrations out.
 
 Each part is built on first use and then reused across invocations (a Lambda container serves
-many), so nothing heavy loads at cold start: `requests`, boto3, PyJWT and the Wix client are
-imported by the first request that needs them. Both functions use one `Runtime`; the worker's
+many), so nothing heavy loads at cold start: `requests`, PyJWT and the Wix client are imported
+by the first request that needs them, boto3 only where the environment has no AWS credentials
+(`integrations/aws_clients.py`). Both functions use one `Runtime`; the worker's
 is sized for its thread pool (`Runtime.for_worker`).
 """
 
@@ -134,16 +135,29 @@ class Runtime:
     def wix_client(self) -> WixMediaClient:
         return self.wix
 
+    @cached_property
+    def aws_session(self) -> requests.Session:
+        """The AWS clients' keep-alive pools (S3's virtual hosts are one host per bucket)."""
+        from wix_relay.integrations.aws_clients import DEFAULT_POOL_CONNECTIONS
+
+        return pooled_session(self.aws_connections or DEFAULT_POOL_CONNECTIONS, HTTP_POOL)
+
     def _aws(self, service: str) -> Any:
         """The container's one client for `service` (sized for the worker's threads), built on
-        first use."""
+        first use: boto3-free with environment credentials (`aws_clients.aws_client`)."""
         with self.lock:
             client = self._aws_clients.get(service)
             if client is None:
                 from wix_relay.integrations.aws_clients import DEFAULT_POOL_CONNECTIONS, aws_client
 
-                pool = self.aws_connections or DEFAULT_POOL_CONNECTIONS
-                client = self._aws_clients[service] = aws_client(service, pool)
+                aws = self.settings.aws
+                client = self._aws_clients[service] = aws_client(
+                    service,
+                    self.aws_connections or DEFAULT_POOL_CONNECTIONS,
+                    session=self.aws_session,
+                    region=aws.region,
+                    endpoint_url=aws.endpoint_url,
+                )
             return client
 
     @cached_property

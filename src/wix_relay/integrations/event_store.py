@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.integrations.aws_clients import LazyClient
-from wix_relay.integrations.job_store import _decode, _encode
+from wix_relay.integrations.aws_services import deserialize_item, serialize_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,7 +58,7 @@ class EventStore:
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item=_encode({"id": EVENT_PREFIX + event_id, "expiresAt": now + ttl_s}),
+                Item=serialize_item({"id": EVENT_PREFIX + event_id, "expiresAt": now + ttl_s}),
                 ConditionExpression="attribute_not_exists(id) OR expiresAt <= :now",
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
@@ -94,7 +94,7 @@ class EventStore:
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item=_encode(item),
+                Item=serialize_item(item),
                 ConditionExpression="attribute_not_exists(id) OR #seq < :seq",
                 ExpressionAttributeNames={"#seq": "sequence"},
                 ExpressionAttributeValues={":seq": {"N": str(sequence)}},
@@ -110,7 +110,7 @@ class EventStore:
         raw = response.get("Item")
         if not raw:
             return None
-        item = _decode(raw)
+        item = deserialize_item(raw)
         return FileState(
             file_id=str(item["fileId"]),
             sequence=int(item["sequence"]),

@@ -8,11 +8,11 @@ conditional writes that make the job record the lock (`claim`, `save(owner=)`).
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import ClaimLost, Job
 from wix_relay.integrations.aws_clients import LazyClient
+from wix_relay.integrations.aws_services import deserialize_item, serialize_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,7 +43,7 @@ class JobStore:
         item = response.get("Item")
         if not item or "source" not in item:  # absent, or another kind of item (upl-…, file#…)
             return None
-        return Job.from_item(_decode(item))
+        return Job.from_item(deserialize_item(item))
 
     def create(self, job: Job) -> tuple[Job, bool]:
         """Put the job unless its id exists; returns (the stored job, whether it was created)."""
@@ -83,7 +83,7 @@ class JobStore:
     ) -> bool:
         item = job.to_item()
         item["expiresAt"] = int(time.time()) + self.retention_s
-        request: dict[str, Any] = {"TableName": self.table_name, "Item": _encode(item)}
+        request: dict[str, Any] = {"TableName": self.table_name, "Item": serialize_item(item)}
         if condition is not None:
             request["ConditionExpression"] = condition
             names = {"#status": "status", "#owner": "owner"}
@@ -91,34 +91,9 @@ class JobStore:
             if used:
                 request["ExpressionAttributeNames"] = used
             if values:
-                request["ExpressionAttributeValues"] = _encode(values)
+                request["ExpressionAttributeValues"] = serialize_item(values)
         try:
             self.client.put_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-
-def _encode(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _decode(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; the domain wants int."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    return value

@@ -1,8 +1,9 @@
 """S3 as the relay's object source: HEAD, streamed and ranged GETs, presigned GET URLs.
 
 Read-only: nothing here writes, tags or deletes the source object. Bodies are streamed
-(`read(n)` on the GetObject body); an object is never read whole. boto3 clients are created once
-per container by `runtime.Runtime` (lazily, thread-safe).
+(`read(n)` on the GetObject body); an object is never read whole. The client (boto3's, or the
+boto3-free `aws_services.S3HttpClient` with environment credentials: same methods, same error
+shape) is created once per container by `runtime.Runtime` (lazily, thread-safe).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class _Body:
 
 
 def source_error(exc: Exception, ref: ObjectRef) -> Exception:
-    """botocore's exceptions → the domain's source errors (retryable or not)."""
+    """botocore's (or `aws_http.AwsError`'s) exceptions → the domain's source errors."""
     where = f"s3://{ref.bucket}/{ref.key}" + (
         f"?versionId={ref.version_id}" if ref.version_id else ""
     )

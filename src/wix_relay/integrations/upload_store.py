@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from wix_relay.domain.jobs import Job
 from wix_relay.domain.readiness import FILE_OWNER_PREFIX, FileOwner, UploadRecord
 from wix_relay.integrations.aws_clients import LazyClient
-from wix_relay.integrations.job_store import _decode, _encode
+from wix_relay.integrations.aws_services import deserialize_item, serialize_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -94,19 +94,19 @@ class UploadStore:
             TableName=self.table_name, Key={"id": {"S": key}}, ConsistentRead=True
         )
         item = response.get("Item")
-        return _decode(item) if item else None
+        return deserialize_item(item) if item else None
 
     def _put(self, item: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
         item = {**item, "expiresAt": int(self._clock()) + self.retention_s}
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": _encode(item),
+            "Item": serialize_item(item),
             "ConditionExpression": condition,
         }
         if "#status" in condition:
             request["ExpressionAttributeNames"] = {"#status": "status"}
         if values:
-            request["ExpressionAttributeValues"] = _encode(values)
+            request["ExpressionAttributeValues"] = serialize_item(values)
         try:
             self.client.put_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:
