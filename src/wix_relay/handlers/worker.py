@@ -26,7 +26,7 @@ from wix_relay.runtime import Runtime
 
 SETTINGS = Settings.from_env()
 PRIMED = (
-    # The modules the first record imports (tests/unit/worker/test_worker_package.py): with
+    # The modules the first record imports (tests/integration/test_function_packages.py): with
     # SnapStart they are in the snapshot. Nothing is built before it (wix_relay.snapstart).
     "requests",
     "boto3",
