@@ -91,6 +91,7 @@ build: $(STAMP) $(SAM_STAMP) ## sam build (arm64, python3.13, no container), one
 # caches). The API verifies JWTs; the worker and the callback consumer ship no PyJWT/cryptography.
 LAMBDA_WHEELS := --python-platform aarch64-manylinux_2_34 --python-version 3.13 --only-binary :all:
 define lambda_package
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: `sam build` runs this target))
 	$(ROOT)$(UV) pip install -q --python $(ROOT)$(PY) --no-deps --link-mode copy \
 	  --target "$(ARTIFACTS_DIR)" $(LAMBDA_WHEELS) -r $(1)
 	rm -rf "$(ARTIFACTS_DIR)/bin" # console scripts (jp.py, normalizer): nothing runs them
