@@ -194,7 +194,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def restored() -> None:
     """After a SnapStart restore: a new runtime (session, secrets, Wix client and token, JWKS
     cache) for this environment, and its own `random` seed."""
-    global RUNTIME  # noqa: PLW0603 - one per container
+    global RUNTIME  # one per container
     stale, RUNTIME = RUNTIME, Runtime.for_api(SETTINGS)
     stale.close()
     snapstart.reseed()

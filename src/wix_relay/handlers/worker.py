@@ -30,12 +30,18 @@ PRIMED = (
     # SnapStart they are in the snapshot. Nothing is built before it (wix_relay.snapstart).
     "requests",
     "boto3",
+    "boto3.dynamodb.types",
+    "boto3.s3.inject",  # what creating the S3 client imports
     "wix_relay.integrations.aws_clients",
+    "wix_relay.integrations.aws_http",
     "wix_relay.integrations.batch",
+    "wix_relay.integrations.callback_queue",
+    "wix_relay.integrations.event_store",
     "wix_relay.integrations.job_store",
     "wix_relay.integrations.queue",
     "wix_relay.integrations.s3_source",
     "wix_relay.integrations.secrets",
+    "wix_relay.integrations.upload_store",
     "wix_relay.integrations.wix",
     "wix_relay.services.readiness",
     "wix_relay.services.relay",
@@ -70,7 +76,7 @@ def default_worker() -> Worker:
 def restored() -> None:
     """After a SnapStart restore: the next record builds a new runtime (session, secrets, Wix
     client, thread pool) and the jitter gets its own seed."""
-    global _worker  # noqa: PLW0603 - one per container
+    global _worker  # one per container
     stale, _worker = _worker, None
     if stale is not None:
         stale.runtime.close()
