@@ -20,8 +20,6 @@ run`) `register` registers nothing. Without SnapStart, Lambda never calls the ho
 
 from __future__ import annotations
 
-import importlib
-import random
 from collections.abc import Callable, Iterable
 
 Hook = Callable[[], None]
@@ -43,10 +41,14 @@ def register(prime: Hook, restore: Hook) -> bool:
 
 def import_all(modules: Iterable[str]) -> None:
     """Import `modules` now (into the snapshot) instead of on the first event."""
+    import importlib
+
     for name in modules:
         importlib.import_module(name)
 
 
 def reseed() -> None:
     """A fresh `random` state from the OS for this restored environment."""
+    import random
+
     random.seed()
