@@ -43,6 +43,7 @@ PRIMED = (
     # What the first authenticated request imports: with SnapStart they are in the snapshot.
     # Nothing is built before it (wix_relay.snapstart).
     "requests",
+    "boto3",  # with SnapStart, credentials come from the container endpoint: the boto3 fallback
     "jwt",
     "jwt.algorithms",
     "wix_relay.integrations.identity",
