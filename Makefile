@@ -2,6 +2,7 @@
 # The two set-up commands are `make run` and `make test`; see README.md.
 
 SHELL := /bin/bash
+ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 .DEFAULT_GOAL := help
 
 VENV      := .venv
@@ -20,7 +21,8 @@ export PYTHONPATH := $(CURDIR)/src:$(CURDIR)/devtools:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test test-fast pytest lint emulator build validate deploy invoke bench soak openapi requirements clean
+.PHONY: help venv run test test-fast pytest lint emulator build validate deploy invoke bench soak openapi requirements clean \
+  build-ApiFunction build-WorkerFunction build-CallbackFunction
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -78,9 +80,30 @@ lint: $(STAMP) ## ruff + mypy --strict on src/
 emulator: $(STAMP) ## the Wix emulator alone, in the foreground (WIX_EMULATOR_PORT, default 3001)
 	$(PY) -m wix_emulator
 
-build: $(STAMP) $(SAM_STAMP) ## sam build (arm64, python3.13, no container)
-	PATH="$$(dirname $$(readlink -f $(PY))):$$PATH" $(SAM) build --template-file template.yaml
+build: $(STAMP) $(SAM_STAMP) ## sam build (arm64, python3.13, no container), one package per function
+	$(SAM) build --template-file template.yaml
 	@du -sh .aws-sam/build/*/
+
+# `sam build` runs these (template.yaml: `Metadata: BuildMethod: makefile`, `ContextPath: .`) in a
+# scratch copy of the function's CodeUri (src/) with ARTIFACTS_DIR set: the function's pinned
+# requirements as CPython 3.13 / arm64 wheels for Lambda's Amazon Linux 2023 (glibc 2.34; no
+# source builds, so no container), then the wix_relay package alone (no requirements files, no
+# caches). The API verifies JWTs; the worker and the callback consumer ship no PyJWT/cryptography.
+LAMBDA_WHEELS := --python-platform aarch64-manylinux_2_34 --python-version 3.13 --only-binary :all:
+define lambda_package
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: `sam build` runs this target))
+	$(ROOT)$(UV) pip install -q --python $(ROOT)$(PY) --no-deps --link-mode copy \
+	  --target "$(ARTIFACTS_DIR)" $(LAMBDA_WHEELS) -r $(1)
+	rm -rf "$(ARTIFACTS_DIR)/bin" # console scripts (jp.py, normalizer): nothing runs them
+	cp -R wix_relay "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)/wix_relay" -name __pycache__ -type d -prune -exec rm -rf {} +
+endef
+
+build-ApiFunction:
+	$(call lambda_package,requirements.txt)
+
+build-WorkerFunction build-CallbackFunction:
+	$(call lambda_package,requirements-worker.txt)
 
 validate: $(STAMP) $(SAM_STAMP) ## sam validate --lint, cfn-lint, cfn-lint after the SAM transform
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template-file template.yaml
@@ -105,6 +128,8 @@ openapi: $(STAMP) ## rewrite docs/openapi.json from the code (a test fails when 
 
 requirements: $(PY) ## re-pin the requirements files from the .in files
 	$(UV) pip compile -q --python-version 3.13 src/requirements.in -o src/requirements.txt
+	$(UV) pip compile -q --python-version 3.13 src/requirements-worker.in -c src/requirements.txt \
+	  -o src/requirements-worker.txt
 	$(UV) pip compile -q --python-version 3.13 requirements-dev.in -o requirements-dev.txt
 	$(UV) pip compile -q --python-version 3.13 requirements-sam.in -o requirements-sam.txt
 

@@ -94,6 +94,16 @@ class Runtime:
     def session(self) -> requests.Session:
         return pooled_session(self.http_connections, self.http_hosts)
 
+    def close(self) -> None:
+        """Close what this runtime opened: the pooled connections and the worker's threads (a
+        SnapStart restore drops the runtime it resumed with, `wix_relay.snapstart`)."""
+        built = vars(self)
+        for name in ("session", "aws_session"):
+            if name in built:
+                built[name].close()
+        if "pool" in built:
+            built["pool"].shutdown(wait=False)
+
     @cached_property
     def secrets(self) -> TtlCache:
         from wix_relay.integrations.secrets import TtlCache, secrets_manager_reader
@@ -249,17 +259,30 @@ class Runtime:
             max_response_bytes=callbacks.max_response_bytes,
         )
 
-    def event_verifier(self) -> WixEventVerifier | None:
+    def _event_key(self) -> str | None:
         """The Wix app's public key (the setting, else the secret, re-read after the secrets
         TTL so a rotated key is picked up); None when events are not configured."""
-        from wix_relay.integrations.wix.events import WixEventVerifier
-
         events = self.settings.events
         key = events.public_key
         if key is None and events.public_key_secret_id:
             key = self.secrets.get(events.public_key_secret_id)
         if not key or key.strip() in EVENTS_OFF:
             return None
+        return key
+
+    def events_configured(self) -> bool:
+        """Whether Wix events move jobs, without parsing the key: the worker only asks this, and
+        its package has no `cryptography` (docs/deploy.md, "Packages")."""
+        return self._event_key() is not None
+
+    def event_verifier(self) -> WixEventVerifier | None:
+        """The verifier of the app's public key (`_event_key`); None when events are off."""
+        key = self._event_key()
+        if key is None:
+            return None
+        from wix_relay.integrations.wix.events import WixEventVerifier
+
+        events = self.settings.events
         with self.lock:
             cached = self._verifiers.get(key)
             if cached is None:
@@ -320,7 +343,7 @@ class Runtime:
         transfer = self.settings.transfer
         hooks = ReadinessHooks(
             service=lambda: self.readiness,
-            events_configured=lambda: self.event_verifier() is not None,
+            events_configured=self.events_configured,
             checks=lambda: self.queue,
             max_checks=transfer.ready_checks,
             first_delay_s=transfer.ready_check_delay_s,

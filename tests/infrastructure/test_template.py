@@ -206,13 +206,13 @@ def test_http_api_routes_invoke_the_api_function(resources: dict[str, Any]) -> N
             integration = operation["x-amazon-apigateway-integration"]
             assert integration["type"] == "aws_proxy", (method, path)
             assert integration["payloadFormatVersion"] == "2.0"
-            assert "${ApiFunction.Arn}" in integration["uri"]["Fn::Sub"]
+            assert "/functions/${ApiFunctionAliaslive}/" in integration["uri"]["Fn::Sub"]
     permissions = resources_of_type({"Resources": resources}, "AWS::Lambda::Permission")
     assert len(permissions) == len(ROUTES)
     for permission in permissions.values():
         p = permission["Properties"]
         assert p["Principal"] == "apigateway.amazonaws.com"
-        assert p["FunctionName"] == {"Ref": "ApiFunction"}
+        assert p["FunctionName"] == {"Ref": "ApiFunctionAliaslive"}
 
 
 def test_cors_lists_origins_and_the_relays_headers(resources: dict[str, Any]) -> None:
@@ -259,19 +259,19 @@ def test_default_route_throttling_and_json_access_logs(resources: dict[str, Any]
 # --- queue, dead-letter queue, inbox ---------------------------------------------------------
 
 
-def mapping_of(resources: dict[str, Any], function: str) -> dict[str, Any]:
+def mapping_of(resources: dict[str, Any], target: str) -> dict[str, Any]:
+    """The event source mapping invoking `target` (a function, or a function's alias)."""
     mappings = resources_of_type({"Resources": resources}, "AWS::Lambda::EventSourceMapping")
     (m,) = [
         m["Properties"]
         for m in mappings.values()
-        if m["Properties"]["FunctionName"] == {"Ref": function}
+        if m["Properties"]["FunctionName"] == {"Ref": target}
     ]
     return m
 
 
 def test_worker_consumes_the_queue_with_partial_batch_failures(resources: dict[str, Any]) -> None:
-    m = mapping_of(resources, "WorkerFunction")
-    assert m["FunctionName"] == {"Ref": "WorkerFunction"}
+    m = mapping_of(resources, "WorkerFunctionAliaslive")
     assert m["EventSourceArn"] == {"Fn::GetAtt": ["EventsQueue", "Arn"]}
     assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert m["BatchSize"] == {"Ref": "WorkerBatchSize"}
@@ -638,3 +638,29 @@ def test_every_parameter_is_used_and_grouped(cfn: dict[str, Any]) -> None:
     for name in cfn["Parameters"]:
         assert f'"Ref": "{name}"' in used, f"parameter {name} is never used"
         assert name in grouped, f"parameter {name} is missing from the console groups"
+
+
+# --- SnapStart -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ApiFunction", "WorkerFunction"])
+def test_snapstart_switch_and_the_live_alias(cfn: dict[str, Any], name: str) -> None:
+    """SnapStart snapshots published versions only: the function is always published behind
+    `live` (its triggers invoke the alias), and the parameter decides ApplyOn."""
+    assert cfn["Parameters"]["SnapStart"]["Default"] == "false"
+    resources = cfn["Resources"]
+    assert props(resources, name)["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    }
+    alias = props(resources, f"{name}Aliaslive")
+    assert alias["FunctionName"] == {"Ref": name}
+    version = alias["FunctionVersion"]["Fn::GetAtt"][0]
+    assert resources[version]["Type"] == "AWS::Lambda::Version"
+    # SAM names the version after the template text: switching the parameter alone must still
+    # publish a version (a changed Description replaces an AWS::Lambda::Version).
+    assert props(resources, version)["Description"] == {"Fn::Sub": "SnapStart=${SnapStart}"}
+
+
+def test_the_callback_consumer_has_no_snapstart(resources: dict[str, Any]) -> None:
+    assert "SnapStart" not in props(resources, "CallbackFunction")
+    assert "CallbackFunctionAliaslive" not in resources

@@ -30,6 +30,7 @@ VARIANTS = {
     },
     "created-bucket+jwt": {"JwtIssuer": "https://issuer.example.com/"},
     "existing-bucket": {"ExistingInboxBucketName": EXISTING},
+    "snapstart": {"SnapStart": "true"},
 }
 
 
@@ -156,6 +157,16 @@ def test_jwt_authorizer_switch(cfn: dict[str, Any], name: str, jwt: bool) -> Non
         }
     else:
         assert schemes == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "applied"), [("defaults", "None"), ("snapstart", "PublishedVersions")]
+)
+def test_snapstart_variant(cfn: dict[str, Any], name: str, applied: str) -> None:
+    resources = variant(cfn, name)["Resources"]
+    for function in ("ApiFunction", "WorkerFunction"):
+        assert resources[function]["Properties"]["SnapStart"] == {"ApplyOn": applied}
+    assert "SnapStart" not in resources["CallbackFunction"]["Properties"]
 
 
 # --- dependency cycles -----------------------------------------------------------------------
