@@ -33,6 +33,8 @@ class TokenBucket:
         self._tokens = self.capacity
         self._at: float | None = None
         self._lock = threading.Lock()
+        self.admitted = 0
+        self.refused = 0
 
     def admit(self, now: float) -> float | None:
         with self._lock:
@@ -43,8 +45,20 @@ class TokenBucket:
                 self._at = now
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
+                self.admitted += 1
                 return None
+            self.refused += 1
             return (1.0 - self._tokens) / self.rate_per_s
+
+    def counts(self) -> dict[str, float]:
+        """What `GET /_emulator/rate-limit` shows: the settings and the calls so far."""
+        with self._lock:
+            return {
+                "perMinute": self.rate_per_s * 60.0,
+                "burst": self.capacity,
+                "admitted": self.admitted,
+                "refused": self.refused,
+            }
 
 
 def retry_after_header(wait_s: float) -> str:

@@ -87,6 +87,8 @@ def test_over_http_retry_after_says_when_the_next_call_is_admitted(
     assert call(limited).status_code == 429
     statuses = [r["status"] for r in limited.requests() if r["endpoint"] != "control"]
     assert statuses == [200, 200, 429, 429, 200, 429]
+    counts = limited.control("GET", "rate-limit")
+    assert counts == {"perMinute": 6, "burst": 2, "admitted": 3, "refused": 3}
 
 
 def test_unauthenticated_calls_take_no_token(limited: RunningEmulator) -> None:
