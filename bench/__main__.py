@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only cold,overhead,transfer,batch,ingest,faults,burst]`."""
+"""`python -m bench [--quick] [--only SECTION,...]` (sections: see SECTIONS below)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ SECTIONS = {
     "ingest": ("5", "bench.ingest"),
     "faults": ("6", "bench.faults"),
     "burst": ("7", "bench.burst"),
+    "calls": ("8", "bench.calls"),
+    "readiness": ("9", "bench.readiness"),
 }
 
 

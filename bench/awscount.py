@@ -5,8 +5,9 @@ A child given `AWS_ENDPOINT_URL=<forwarder>` sends every AWS call through it; ea
 forwarded to moto unchanged (streamed, bounded memory) and logged with its service and
 operation, read from what every SigV4 request carries: the credential scope
 (`Authorization: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request`, or
-`X-Amz-Credential` in a presigned URL), `X-Amz-Target` for the JSON protocols (DynamoDB, SQS,
-Secrets Manager), `Action=` for the query protocol, and the method for S3 (HEAD / GET / PUT ...).
+`X-Amz-Credential` in a presigned URL; a SigV2 presigned URL is S3's), `X-Amz-Target` for the
+JSON protocols (DynamoDB, SQS, Secrets Manager), `Action=` for the query protocol, and the
+method for S3 (HEAD / GET / PUT ...).
 A presigned request (Wix pulling an object in import mode) is logged as such.
 
 `GET /_aws-count` (not a valid S3 bucket name) answers the log: `{"requests": [{seq, service,
@@ -60,6 +61,8 @@ def classify(method: str, target: str, headers: Any, body: bytes) -> dict[str, A
         presigned = True
         scope = _QUERY_SCOPE.match(query["X-Amz-Credential"][0])
         service = scope.group(1) if scope else ""
+    elif "AWSAccessKeyId" in query and "Signature" in query:  # a SigV2 presigned S3 URL
+        presigned, service = True, "s3"
     amz_target = headers.get("X-Amz-Target") or ""
     if amz_target:
         operation = amz_target.rsplit(".", 1)[-1]
