@@ -56,6 +56,11 @@ def row(result: dict[str, Any], *, pace: bool) -> Row:
         and ratio <= TARGET
     )
     pacing = f"on ({result['pacing_per_minute']:g}/min per process)" if pace else "off"
+    bound = (
+        ""
+        if result["throttled"] or ratio <= TARGET
+        else "; no 429 at all: the local stack, not the limit, set the pace"
+    )
     return Row(
         "7",
         f"burst: {objects} objects, {result['workers']} worker processes, Wix limit "
@@ -70,7 +75,8 @@ def row(result: dict[str, Any], *, pace: bool) -> Row:
             f"({calls / max(1, objects):.2f} per object); 429s {result['throttled']} "
             f"({result['throttled'] / max(1, objects):.2f} per object); back early after a "
             f"throttle {result['delayed_early']}; full visibility timeout {result['stranded']}; "
-            f"DLQ {result['dlq']}; load {result.get('loadavg', ['?'])[0]}"
+            f"DLQ {result['dlq']}; {objects / max(seconds, 1e-9):.1f} objects/s; load "
+            f"{result.get('loadavg', ['?'])[0]}{bound}"
         ),
         data=result,
     )
