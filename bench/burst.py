@@ -56,11 +56,10 @@ def row(result: dict[str, Any], *, pace: bool) -> Row:
         and ratio <= TARGET
     )
     pacing = f"on ({result['pacing_per_minute']:g}/min per process)" if pace else "off"
-    bound = (
-        ""
-        if result["throttled"] or ratio <= TARGET
-        else "; no 429 at all: the local stack, not the limit, set the pace"
-    )
+    bound = ""
+    if not result["throttled"] and ratio > TARGET:
+        bound = "; no 429: the pacing" if pace else "; no 429: the local stack, not the limit,"
+        bound += " set the pace"
     return Row(
         "7",
         f"burst: {objects} objects, {result['workers']} worker processes, Wix limit "
