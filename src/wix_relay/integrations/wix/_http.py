@@ -7,7 +7,7 @@ at most `WixSettings.max_retries` times (the API's client gets the short budget:
 Throttling is shared: one `ThrottleGate` per transport (per container). A 429 closes it for the
 retry's wait, and every thread waits for it to open before its next call, so the container slows
 down as a whole instead of each thread finding the limit on its own; `WixSettings.calls_per_minute`
-paces calls to a rate (off by default).
+paces the API's calls to a rate (off by default; upload-host calls take no slot).
 """
 
 from __future__ import annotations
