@@ -54,7 +54,7 @@ class BenchConfig:
             ingest_mib=1024,
             ingest_runs=5,
             fault_requests=1000,
-            burst_objects=160,
+            burst_objects=120,
             burst_rate_per_minute=240,
             per_object_runs=5,
             readiness_objects=3,
