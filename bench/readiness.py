@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from bench.awscount import DYNAMODB_WRITES, CountingForwarder
 from bench.calls import objects
 from bench.config import BenchConfig
 from bench.procs import failures, run_json_child, run_worker
@@ -45,7 +46,7 @@ OLD_WAIT_S = 60.0
 
 
 def variant(
-    stack: Stack, emulator_url: str, count: int, *, public_key: str | None
+    stack: Stack, emulator_url: str, count: int, *, public_key: str | None, aws_count_url: str
 ) -> dict[str, Any]:
     """One warm worker process: a warm-up object, then `count` objects, then the readiness
     checks they queue (events off). Per-object figures."""
@@ -54,6 +55,8 @@ def variant(
     queue_url = stack.boto("sqs").create_queue(QueueName=name)["QueueUrl"]  # empty, its own
     env = stack.env(
         RELAY_QUEUE_URL=queue_url,
+        AWS_ENDPOINT_URL=aws_count_url,
+        BENCH_AWS_COUNT_URL=aws_count_url,
         WIX_API_BASE_URL=emulator_url,
         BENCH_EMULATOR_URL=emulator_url,
         WIX_UPLOAD_HOSTS=emulator_url.split("://", 1)[1],
@@ -75,7 +78,21 @@ def variant(
     check_calls = sum(r["wix_api_calls"] for r in checks)
     upload_ms = statistics.median(r["seconds"] * 1000 for r in uploads)
     check_ms = sum(r["seconds"] * 1000 for r in checks)
+
+    def writes(results: list[dict[str, Any]]) -> tuple[int, int]:
+        """DynamoDB writes and SQS sends of these invocations."""
+        entries = [e for r in results for e in r["aws_calls"]]
+        ddb = sum(
+            1 for e in entries if e["service"] == "dynamodb" and e["operation"] in DYNAMODB_WRITES
+        )
+        sends = sum(1 for e in entries if e["service"] == "sqs" and e["operation"] == "SendMessage")
+        return ddb, sends
+
+    upload_writes, upload_sends = writes(uploads[-1:])
+    check_writes, check_sends = writes(checks)
     return {
+        "dynamodb_writes_per_object": upload_writes + check_writes / queued,
+        "sqs_sends_per_object": upload_sends + check_sends / queued,
         "objects": count,
         "wix_api_per_object": statistics.median(r["wix_api_calls"] for r in uploads)
         + check_calls / queued,
@@ -114,8 +131,9 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
     try:
         key = requests.get(f"{url}/_emulator/webhook-public-key", timeout=30).text
         count = cfg.readiness_objects
-        on = variant(stack, url, count, public_key=key)
-        off = variant(stack, url, count, public_key=None)
+        with CountingForwarder(stack.moto_url) as forwarder:
+            on = variant(stack, url, count, public_key=key, aws_count_url=forwarder.url)
+            off = variant(stack, url, count, public_key=None, aws_count_url=forwarder.url)
         old = old_wait(stack, url, count)
     finally:
         stop_server(proc)
@@ -138,7 +156,10 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
             note=(
                 f"{count} objects; one invocation each ({on['upload_invocation_ms']:.0f} ms "
                 f"median), {on['get_file_per_object']:.0f} get-file calls, "
-                f"{on['check_invocations']} check invocations; the File Ready event moves the "
+                f"{on['check_invocations']} check invocations, DynamoDB writes "
+                f"{on['dynamodb_writes_per_object']:.1f}, SQS sends "
+                f"{on['sqs_sends_per_object']:.1f};"
+                f" the File Ready event moves the "
                 f"job outside the worker (its delivery is not timed here). Old wait: "
                 f"`wait_until_ready` after the same upload, {old['wait_ms']:.0f} ms median, "
                 f"{old['get_file']:g} get-file calls, ended {'/'.join(old['statuses'])}"
@@ -156,7 +177,9 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
             status=verdict(off["longest_invocation_ms"] < PROCESSING_MS),
             note=(
                 f"upload invocation {off['upload_invocation_ms']:.0f} ms + "
-                f"{off['check_ms_per_object']:.0f} ms of checks per object; "
+                f"{off['check_ms_per_object']:.0f} ms of checks per object; DynamoDB writes "
+                f"{off['dynamodb_writes_per_object']:.1f}, SQS sends (checks) "
+                f"{off['sqs_sends_per_object']:.1f} per object; "
                 f"{off['get_file_per_object']:.2f} get-file calls per object in "
                 f"{off['check_invocations']} check invocations ({off['check_records']} records) "
                 f"at {off['check_times_s']} s; ready confirmed {off['confirmed_after_s']:.1f} s "
