@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only cold,overhead,transfer,batch,ingest,faults]`."""
+"""`python -m bench [--quick] [--only SECTION,...]` (sections: see SECTIONS below)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ SECTIONS = {
     "batch": ("4", "bench.batch"),
     "ingest": ("5", "bench.ingest"),
     "faults": ("6", "bench.faults"),
+    "burst": ("7", "bench.burst"),
+    "calls": ("8", "bench.calls"),
+    "readiness": ("9", "bench.readiness"),
 }
 
 

@@ -19,6 +19,10 @@ class BenchConfig:
     ingest_mib: int
     ingest_runs: int
     fault_requests: int
+    burst_objects: int
+    burst_rate_per_minute: int
+    per_object_runs: int
+    readiness_objects: int
 
     @classmethod
     def make(cls, quick: bool) -> BenchConfig:
@@ -34,6 +38,10 @@ class BenchConfig:
                 ingest_mib=256,
                 ingest_runs=2,
                 fault_requests=200,
+                burst_objects=40,
+                burst_rate_per_minute=240,
+                per_object_runs=2,
+                readiness_objects=2,
             )
         return cls(
             quick=False,
@@ -46,4 +54,8 @@ class BenchConfig:
             ingest_mib=1024,
             ingest_runs=5,
             fault_requests=1000,
+            burst_objects=120,
+            burst_rate_per_minute=240,
+            per_object_runs=5,
+            readiness_objects=3,
         )

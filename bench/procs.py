@@ -46,8 +46,10 @@ def run_worker(
     count_sockets: bool = False,
     sample_interval_s: float = 0.01,
     sample_connections: bool = False,
+    follow_queue: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """One warm worker process; a measurement dict per event (see bench.worker_child)."""
+    """One warm worker process; a measurement dict per event, then (`follow_queue`) one per
+    invocation with what the events left on the queue (see bench.worker_child)."""
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         spec = Path(tmp) / "spec.json"
         spec.write_text(
@@ -59,6 +61,7 @@ def run_worker(
                     "count_sockets": count_sockets,
                     "sample_interval_s": sample_interval_s,
                     "sample_connections": sample_connections,
+                    "follow_queue": follow_queue,
                 }
             )
         )

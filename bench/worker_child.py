@@ -3,11 +3,17 @@
     python -m bench.worker_child SPEC.json
 
 SPEC: {"module": "wix_relay.handlers.worker", "warm": [event, ...], "events": [event, ...],
-"count_sockets": false, "sample_interval_s": 0.01, "sample_connections": false}.
+"count_sockets": false, "sample_interval_s": 0.01, "sample_connections": false,
+"follow_queue": {"queue_url": ..., "endpoint_url": ..., "max_s": 60}?}.
 Imports the handler, runs the warm-up events (lazy clients, bytecode), then each measured event
 while a sampler thread records RSS, threads and open TCP connections. Prints one JSON line per
 measured event: seconds, idle/peak RSS, ru_maxrss, bytes read/written (/proc/self/io) and, with
 count_sockets, over sockets, peak threads and connections, and the handler's response.
+With BENCH_AWS_COUNT_URL (bench/awscount.py) each result also lists the AWS requests the event made.
+With follow_queue, the child then does what Lambda's SQS event source does with what the
+events left on the queue (the delayed readiness checks): receives it as it becomes visible and
+invokes the handler with it, each invocation measured too (`"follow": true`, `"at"` = seconds
+since the first measured event began), until the queue is empty or `max_s` has passed.
 """
 
 from __future__ import annotations
@@ -139,6 +145,18 @@ def wix_log() -> list[dict[str, Any]]:
         return list(json.load(resp).get("requests", []))
 
 
+def aws_log() -> list[dict[str, Any]]:
+    """The AWS requests counted so far by the forwarder at BENCH_AWS_COUNT_URL (bench/awscount.py),
+    [] without one."""
+    import urllib.request
+
+    base = os.environ.get("BENCH_AWS_COUNT_URL")
+    if not base:
+        return []
+    with urllib.request.urlopen(f"{base}/_aws-count", timeout=30) as resp:
+        return list(json.load(resp).get("requests", []))
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -150,6 +168,7 @@ def measure(
     from bench.events import LambdaContext
 
     seen = {r.get("requestId") for r in wix_log()}  # the bench's own calls: outside the counts
+    aws_seen = len(aws_log())
     idle = rss_bytes()
     maxrss_before = maxrss_bytes()
     io_before = io_counters()
@@ -168,6 +187,7 @@ def measure(
     io_after = io_counters()
     maxrss_after = maxrss_bytes()
     calls = [r for r in wix_log() if r.get("requestId") not in seen]
+    aws_calls = aws_log()[aws_seen:]
     peak = sampler.peak_rss
     if maxrss_after > maxrss_before:  # the kernel saw a new high-water mark during the event
         peak = max(peak, maxrss_after)
@@ -190,7 +210,48 @@ def measure(
         "response": response,
         "wix_calls": dict(Counter(str(r.get("endpoint")) for r in calls)),
         "wix_body_bytes": sum(int(r.get("bodyBytes") or 0) for r in calls),
+        "wix_api_calls": sum(1 for r in calls if r.get("auth")),
+        "aws_calls": aws_calls,
     }
+
+
+def follow(
+    handler: Any, spec: dict[str, Any], started: float, interval_s: float
+) -> list[dict[str, Any]]:
+    """Invoke the handler with what arrives on the queue until it is empty (visible, in flight
+    and delayed messages) or `max_s` has passed; one measurement per invocation."""
+    import boto3
+    from local_stack.worker_loop import WorkerLoop
+
+    sqs = boto3.client("sqs", endpoint_url=spec["endpoint_url"])
+    measured: list[dict[str, Any]] = []
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        at = time.perf_counter() - started
+        result = measure(handler, event, interval_s, False)
+        measured.append({**result, "follow": True, "at": at, "records": len(event["Records"])})
+        return result["response"]
+
+    loop = WorkerLoop(
+        invoke,
+        sqs=sqs,
+        queue_url=spec["queue_url"],
+        function_name="bench-function",
+        wait_time_s=1,
+        batch_size=10,
+    )
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    deadline = time.monotonic() + float(spec.get("max_s", 60))
+    while time.monotonic() < deadline:
+        attrs = sqs.get_queue_attributes(QueueUrl=spec["queue_url"], AttributeNames=names)
+        if not sum(int(v) for v in attrs["Attributes"].values()):
+            break
+        loop.poll_once()
+    return measured
 
 
 def main(argv: list[str]) -> int:
@@ -209,9 +270,12 @@ def main(argv: list[str]) -> int:
             warm_seconds.append(time.perf_counter() - t0)
         interval = float(spec.get("sample_interval_s", 0.01))
         connections = bool(spec.get("sample_connections"))
+        started = time.perf_counter()
         results = [
             measure(module.handler, event, interval, connections) for event in spec["events"]
         ]
+        if spec.get("follow_queue"):
+            results += follow(module.handler, spec["follow_queue"], started, interval)
         for result in results:
             result["warm_seconds"] = warm_seconds
         out: dict[str, Any] = {"results": results}

@@ -18,7 +18,11 @@ template's 5,400 s visibility timeout, no faults. It reports the drain time agai
 (the Wix API calls the objects needed ÷ the rate), the 429s, the records the worker brought back
 early after a throttle, the records left waiting the full visibility timeout, and the DLQ.
 
-    python -m soak --burst --objects 250 --rate 600 --workers 4
+    python -m soak --burst --objects 250 --rate 600 --workers 4 [--pace] [--json]
+
+`--pace` turns the relay's own pacing on: `WIX_CALLS_PER_MINUTE` = the rate ÷ the worker processes
+(the limit is per app instance, the pacing per container). `make bench`'s "burst" rows run this
+(`bench/burst.py`) and read the `--json` line.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,11 +259,13 @@ class BurstResult:
     objects: int
     rate_per_minute: int
     workers: int
+    pacing_per_minute: float = 0.0
+    """`WIX_CALLS_PER_MINUTE` of each worker process (0 = no pacing)."""
     arrived: int = 0
     api_calls: int = 0
-    """Authenticated (rate-limited) Wix calls that succeeded."""
+    """Authenticated Wix calls the emulator's rate limit admitted (`GET /_emulator/rate-limit`)."""
     throttled: int = 0
-    """429 answers from the emulator."""
+    """Calls it refused with 429."""
     delayed_early: int = 0
     """Records the worker brought back after a short delay (ChangeMessageVisibility)."""
     stranded: int = 0
@@ -280,12 +286,18 @@ class BurstResult:
             and self.seconds <= 1.25 * self.floor_s
         )
 
+    def summary(self) -> dict[str, Any]:
+        """The result as JSON-ready data (`--json`), with the floor and the verdict."""
+        return {**asdict(self), "floor_s": self.floor_s, "ok": self.ok}
+
     def table(self) -> str:
         per_object = self.api_calls / self.objects if self.objects else 0.0
+        pacing = f", pacing {self.pacing_per_minute:g}/min each" if self.pacing_per_minute else ""
         rows = [
             (
                 "objects",
-                f"{self.objects} ({self.workers} workers, Wix limit {self.rate_per_minute}/min)",
+                f"{self.objects} ({self.workers} workers, Wix limit {self.rate_per_minute}/min"
+                f"{pacing})",
             ),
             ("arrived", str(self.arrived)),
             ("Wix API calls", f"{self.api_calls} ({per_object:.2f} per object)"),
@@ -302,12 +314,18 @@ class BurstResult:
         return "\n".join(f"  {name:<16}{value}" for name, value in rows)
 
 
-def burst_config(base: Path, rate_per_minute: int, workers: int) -> StackConfig:
+def burst_config(
+    base: Path, rate_per_minute: int, workers: int, *, pace: bool = False
+) -> StackConfig:
     """The stack for `--burst`: the emulator's limit at `rate_per_minute`, `workers` worker
-    processes, the template's visibility timeout (a record that waits it never comes back)."""
+    processes, the template's visibility timeout (a record that waits it never comes back);
+    with `pace`, each worker process paces its Wix calls at its share of the limit."""
     config = soak_config(
         base, visibility_timeout_s=QUEUE_VISIBILITY_TIMEOUT_S, worker_instances=workers
     )
+    if pace:
+        share = f"{rate_per_minute / max(1, workers):g}"
+        config = replace(config, relay_env={**config.relay_env, "WIX_CALLS_PER_MINUTE": share})
     return replace(config, emulator=replace(config.emulator, rate_limit_per_minute=rate_per_minute))
 
 
@@ -316,7 +334,10 @@ def run_burst(stack: RunningStack, objects: int, *, timeout_s: float | None = No
     if stack.emulator_url is None:
         raise ValueError("the burst needs the Wix emulator (not real Wix credentials)")
     config = stack.config
-    result = BurstResult(objects, config.emulator.rate_limit_per_minute, config.worker_instances)
+    pacing = float(config.relay_env.get("WIX_CALLS_PER_MINUTE") or 0)
+    result = BurstResult(
+        objects, config.emulator.rate_limit_per_minute, config.worker_instances, pacing
+    )
     run = uuid.uuid4().hex[:8]
     s3, sqs = aws_client("s3", stack.aws_url), aws_client("sqs", stack.aws_url)
     s3.create_bucket(Bucket=SOAK_BUCKET)
@@ -348,9 +369,8 @@ def run_burst(stack: RunningStack, objects: int, *, timeout_s: float | None = No
     result.seconds = time.monotonic() - started
     stored = {f["displayName"] for f in emulator.control("GET", "files")["files"]}
     result.arrived = len(set(names.values()) & stored)
-    log = emulator.control("GET", "requests")["requests"]
-    result.api_calls = sum(1 for r in log if r["auth"] and r["status"] and r["status"] < 300)
-    result.throttled = sum(1 for r in log if r["status"] == 429)
+    limit_counts = emulator.control("GET", "rate-limit")
+    result.api_calls, result.throttled = limit_counts["admitted"], limit_counts["refused"]
     _wait(lambda: _drained(sqs, stack.deployed.queue_url), time.monotonic() + 30)
     result.stranded = _queue_depth(sqs, stack.deployed.queue_url)
     result.dlq = _queue_depth(sqs, stack.deployed.dlq_url) - dlq_before
@@ -396,9 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=600, help="--burst: Wix calls a minute")
     parser.add_argument("--workers", type=int, default=4, help="--burst: worker processes")
     parser.add_argument("--timeout", type=float, default=None, help="--burst: give up after (s)")
+    parser.add_argument("--pace", action="store_true", help="--burst: WIX_CALLS_PER_MINUTE on")
+    parser.add_argument("--json", action="store_true", help="--burst: end with a JSON line")
     args = parser.parse_args(argv)
     if args.burst:
-        return _burst_main(args.objects, args.rate, args.workers, args.timeout)
+        return _burst_main(
+            args.objects, args.rate, args.workers, args.timeout, pace=args.pace, as_json=args.json
+        )
     with (
         tempfile.TemporaryDirectory(prefix="soak-") as tmp,
         start_stack(soak_config(Path(tmp))) as stack,
@@ -418,16 +442,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _burst_main(objects: int, rate: int, workers: int, timeout_s: float | None) -> int:
+def _burst_main(
+    objects: int,
+    rate: int,
+    workers: int,
+    timeout_s: float | None,
+    *,
+    pace: bool = False,
+    as_json: bool = False,
+) -> int:
     import os
 
     with (
         tempfile.TemporaryDirectory(prefix="burst-") as tmp,
-        start_stack(burst_config(Path(tmp), rate, workers)) as stack,
+        start_stack(burst_config(Path(tmp), rate, workers, pace=pace)) as stack,
     ):
         print(f"burst: {objects} objects, {workers} workers, Wix limit {rate}/min…")
         result = run_burst(stack, objects, timeout_s=timeout_s)
         print(result.table())
-        print(f"  load average    {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        load = os.getloadavg()
+        print(f"  load average    {' '.join(f'{x:.2f}' for x in load)}")
+    if as_json:
+        print(json.dumps({"burst": {**result.summary(), "loadavg": [round(x, 2) for x in load]}}))
     print("PASS" if result.ok else "FAIL: target is <= 1.25x floor, 0 full-timeout waits, 0 DLQ")
     return 0 if result.ok else 1

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .ratelimit import DEFAULT_BURST
+
 MIB = 1024 * 1024
 
 # [guess] Wix's per-type limits, from a second-hand copy of its help article (docs/wix-facts.md,
@@ -61,6 +63,8 @@ class EmulatorConfig:
     tus_chunk_multiple: int = 0
     # [doc] 200 requests per minute per app instance, then 429. 0 = no rate limit.
     rate_limit_per_minute: int = 0
+    # [guess] The limit is a token bucket holding at most this many calls (ratelimit.py).
+    rate_limit_burst: int = DEFAULT_BURST
     # Print one access-log line per request to stderr.
     access_log: bool = False
     # Processing time per media category (image, video, audio, ...), overriding processing_ms.
@@ -168,6 +172,7 @@ class EmulatorConfig:
             tus_relative_location=flag("TUS_RELATIVE_LOCATION", d.tus_relative_location),
             tus_chunk_multiple=integer("TUS_CHUNK_MULTIPLE", d.tus_chunk_multiple),
             rate_limit_per_minute=integer("RATE_LIMIT_PER_MINUTE", d.rate_limit_per_minute),
+            rate_limit_burst=max(1, integer("RATE_LIMIT_BURST", d.rate_limit_burst)),
             access_log=flag("ACCESS_LOG", d.access_log),
             processing_ms_by_type=mapping("PROCESSING_MS_BY_TYPE"),
             reused_token_429=flag("REUSED_TOKEN_429", d.reused_token_429),

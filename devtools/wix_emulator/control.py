@@ -123,6 +123,19 @@ def requests_log(req: Request) -> None:
     req.send_json(200, {"requests": entries})
 
 
+@route("GET", C + r"/rate-limit", "control", "control")
+def rate_limit(req: Request) -> None:
+    """The rate limit's settings and the calls it admitted and refused since the last reset
+    (exact, unlike the bounded request log)."""
+    bucket = req.store.rate_bucket
+    if bucket is not None:
+        req.send_json(200, bucket.counts())
+        return
+    per_minute = req.cfg.rate_limit_per_minute
+    burst = min(req.cfg.rate_limit_burst, per_minute)
+    req.send_json(200, {"perMinute": per_minute, "burst": burst, "admitted": 0, "refused": 0})
+
+
 # --- webhooks ------------------------------------------------------------------------------
 @route("GET", C + r"/webhook-public-key", "control", "control")
 def webhook_public_key(req: Request) -> None:

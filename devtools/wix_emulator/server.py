@@ -28,6 +28,7 @@ from . import errors as e
 from .config import EmulatorConfig
 from .faults import Fault, Faults
 from .httpbody import BLOCK, BadBody, BodyReader, ClientGone
+from .ratelimit import TokenBucket, retry_after_header
 from .state import Store
 from .webhooks import Webhooks
 
@@ -262,15 +263,16 @@ class Request(BaseHTTPRequestHandler):
         per_minute = self.cfg.rate_limit_per_minute
         if not per_minute:
             return
-        minute = int(self.store.now() // 60)
         with self.store.lock:
-            # One site, one app instance: every authenticated call shares the budget.
-            window, count = self.store.rate_window.get("site", (minute, 0))
-            if window != minute:
-                count = 0
-            self.store.rate_window["site"] = (minute, count + 1)
-        if count >= per_minute:
-            raise e.rate_limited()
+            bucket = self.store.rate_bucket
+            if bucket is None:
+                bucket = TokenBucket(per_minute, self.cfg.rate_limit_burst)
+                self.store.rate_bucket = bucket
+        wait_s = bucket.admit(self.store.now())
+        if wait_s is not None:
+            err = e.rate_limited()
+            err.headers["Retry-After"] = retry_after_header(wait_s)
+            raise err
 
     # --- authentication -----------------------------------------------------------------
     def _authenticate(self) -> None:

@@ -21,6 +21,7 @@ from . import errors as e
 from .config import EmulatorConfig
 from .httpbody import BLOCK
 from .mediatypes import FileType
+from .ratelimit import TokenBucket
 
 ROOT_FOLDERS = ("media-root", "visitor-uploads-root")  # [doc] default parent is media-root
 
@@ -107,7 +108,8 @@ class Store:
         self.tus: dict[str, TusUpload] = {}
         self.oauth_tokens: dict[str, float] = {}  # token -> expiry
         self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
-        self.rate_window: dict[str, tuple[int, int]] = {}  # identity -> (minute, count)
+        # One site, one app instance: every authenticated call shares one bucket.
+        self.rate_bucket: TokenBucket | None = None
         # Files waiting to reach READY/FAILED: (ready_at, seq, file id), watched by the
         # finisher thread (webhooks.py), woken through `due_changed`.
         self.due: list[tuple[float, int, str]] = []
@@ -131,7 +133,7 @@ class Store:
             self.tickets.clear()
             self.tus.clear()
             self.requests.clear()
-            self.rate_window.clear()
+            self.rate_bucket = None
             self.fail_next = 0
             self.clock_offset = 0.0
             self.due.clear()

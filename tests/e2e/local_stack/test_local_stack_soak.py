@@ -49,3 +49,12 @@ def test_burst_counts_what_it_reports(tmp_path: Path) -> None:
     assert (result.arrived, result.stranded, result.dlq) == (6, 0, 0), result.table()
     assert result.api_calls >= 6 and result.workers == 2 and result.floor_s > 0
     assert stack.config.visibility_timeout_s == 5400
+
+
+def test_burst_pacing_is_each_worker_process_share_of_the_limit(tmp_path: Path) -> None:
+    from soak import burst_config
+
+    paced = burst_config(tmp_path, rate_per_minute=600, workers=4, pace=True)
+    assert paced.relay_env["WIX_CALLS_PER_MINUTE"] == "150"
+    assert paced.emulator.rate_limit_per_minute == 600 and paced.worker_instances == 4
+    assert "WIX_CALLS_PER_MINUTE" not in burst_config(tmp_path, 600, 4).relay_env

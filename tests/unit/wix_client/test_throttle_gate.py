@@ -129,3 +129,45 @@ def test_an_open_gate_never_refuses_even_with_no_budget_left() -> None:
     clock = FakeClock()
     gate = ThrottleGate(clock=clock, sleep=clock.sleep)
     assert gate.wait(deadline=clock() - 1.0) is True and clock.sleeps == []
+
+
+def test_unpaced_calls_take_no_pacing_slot_but_wait_while_the_gate_is_closed() -> None:
+    clock = FakeClock()
+    gate = ThrottleGate(60, clock=clock, sleep=clock.sleep)  # one paced call a second
+    assert gate.wait(deadline=1_000.0)  # takes the slot at 100.0; the next paced one is 101.0
+    assert gate.wait(deadline=1_000.0, paced=False) and clock.sleeps == []
+    assert gate.wait(deadline=1_000.0) and clock.sleeps == [1.0]
+    gate.close_for(3.0)
+    assert gate.wait(deadline=1_000.0, paced=False) and clock.sleeps == [1.0, 3.0]
+
+
+class Ok:
+    """A session answering 200 to everything; records the URLs."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def request(self, method: str, url: str, **_: Any) -> requests.Response:
+        self.urls.append(url)
+        response = requests.Response()
+        response.status_code = 200
+        response._content = b"{}"
+        return response
+
+
+def test_pacing_spaces_api_calls_only_not_the_upload_host() -> None:
+    clock = FakeClock()
+    session = Ok()
+    http = Http(
+        session,  # type: ignore[arg-type]
+        WixSettings(calls_per_minute=60),
+        retry=RetryPolicy(budget_s=20.0),
+        gate=ThrottleGate(60, clock=clock, sleep=clock.sleep),
+    )
+    key = {"Authorization": "k"}
+    http.request("generate", "POST", "https://www.wixapis.com/g", auth=lambda: key)
+    http.request("upload", "PUT", "https://upload.wixmp.com/u")  # the token is in the URL
+    http.request("upload", "PUT", "https://upload.wixmp.com/v")
+    assert clock.sleeps == []  # upload-host calls never wait for a pacing slot
+    http.request("generate", "POST", "https://www.wixapis.com/h", auth=lambda: key)
+    assert clock.sleeps == [1.0] and len(session.urls) == 4

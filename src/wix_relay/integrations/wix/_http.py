@@ -7,7 +7,7 @@ at most `WixSettings.max_retries` times (the API's client gets the short budget:
 Throttling is shared: one `ThrottleGate` per transport (per container). A 429 closes it for the
 retry's wait, and every thread waits for it to open before its next call, so the container slows
 down as a whole instead of each thread finding the limit on its own; `WixSettings.calls_per_minute`
-paces calls to a rate (off by default).
+paces the API's calls to a rate (off by default; upload-host calls take no slot).
 """
 
 from __future__ import annotations
@@ -86,15 +86,17 @@ class ThrottleGate:
         with self._lock:
             self._open_at = max(self._open_at, self._clock() + seconds)
 
-    def wait(self, deadline: float) -> bool:
+    def wait(self, deadline: float, *, paced: bool = True) -> bool:
         """Block until this thread may call Wix; False (at once) when that is after `deadline`
-        (a `clock()` time)."""
+        (a `clock()` time). `paced=False` (a call outside the API's rate limit: the upload host,
+        the OAuth token) takes no pacing slot, but still waits while the gate is closed."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._open_at, self._next_slot if self._interval else now)
+            pacing = bool(self._interval) and paced
+            start = max(now, self._open_at, self._next_slot if pacing else now)
             if start > now and start > deadline:  # an open gate never refuses
                 return False
-            if self._interval:
+            if pacing:
                 self._next_slot = start + self._interval
         while start > now:
             self._sleep(start - now)
@@ -289,7 +291,9 @@ class Http:
         earlier: list[WixError] = []
         backed_off = False  # this thread has just waited out its own 429: the gate is open
         while True:
-            if not backed_off and not self.gate.wait(deadline):
+            # Only the API's calls count against Wix's per-minute limit [doc]: pacing spaces
+            # those; the upload host's (token in the URL, no `auth`) take no slot.
+            if not backed_off and not self.gate.wait(deadline, paced=auth is not None):
                 raise WixRateLimited(
                     f"Wix {operation} not sent: Wix is throttling this client (retry budget spent)",
                     status=429,
