@@ -10,13 +10,12 @@ Triggers (each message becomes work items for `services.relay.Relay`):
   Lambda's asynchronous retries apply.
 - `s3:TestEvent` and non-creation events are logged and acknowledged.
 
-Exactly once: see `services/relay.py` and docs/s3-path.md.
+Exactly once: see `services/relay.py` and docs/s3-path.md. The container's parts (built on the
+first event) are `RUNTIME`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wix_relay.config import Settings
@@ -24,33 +23,9 @@ from wix_relay.observability import instrumented
 from wix_relay.runtime import Runtime
 
 SETTINGS = Settings.from_env()
-
-
-class Worker:
-    """The worker's per-container runtime (parts built on the first event) and its entry."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.runtime = Runtime.for_worker(settings)
-
-    @property
-    def pool(self) -> ThreadPoolExecutor:
-        return self.runtime.pool
-
-    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        return self.runtime.relay.handle(event, context)
-
-
-_worker: Worker | None = None
-
-
-def default_worker() -> Worker:
-    global _worker  # noqa: PLW0603 - one per container
-    if _worker is None:
-        _worker = Worker(SETTINGS)
-    return _worker
+RUNTIME = Runtime.for_worker(SETTINGS)
 
 
 @instrumented(SETTINGS.observability)
 def handler(event: dict[str, Any], context: Any) -> Any:
-    return default_worker().handle(event, context)
+    return RUNTIME.relay.handle(event, context)

@@ -60,6 +60,8 @@ from wix_relay.services.transfer import (
 )
 
 Result = dict[str, Any]
+BatchRunner = Callable[[Mapping[str, Any], Callable[[Any], None], Any], dict[str, Any]]
+"""(SQS event, record handler, context) → `{"batchItemFailures"}`: `Runtime.sqs_batch`."""
 
 
 class Redelivery(Protocol):
@@ -169,13 +171,14 @@ class Relay:
         settings: TransferSettings,
         *,
         pool: ThreadPoolExecutor,
+        batch: BatchRunner | None = None,
         readiness: ReadinessHooks | None = None,
         redelivery: Redelivery | None = None,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
-        self.pool = pool
+        self.pool, self.batch = pool, batch
         self.readiness = readiness
         self.redelivery = redelivery
 
@@ -186,11 +189,9 @@ class Relay:
         until = claim_until(context)
         records = event.get("Records")
         if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
-            from wix_relay.integrations.batch import process_sqs_batch
-
-            return process_sqs_batch(
-                event, lambda record: self._sqs_record(record, until), self.pool, context
-            )
+            if self.batch is None:
+                raise RuntimeError("an SQS batch needs the runtime's batch runner")
+            return self.batch(event, lambda record: self._sqs_record(record, until), context)
         items = parse_message(event)
         failures = [
             str(exc)

@@ -20,8 +20,9 @@ from wix_relay.domain.triggers import (
     ReadinessCheck,
     parse_message,
 )
+from wix_relay.integrations.batch import process_sqs_batch
 from wix_relay.integrations.wix import FileDescriptor
-from wix_relay.services.relay import UNCONFIRMED, ReadinessHooks, Relay, check_delay
+from wix_relay.services.relay import UNCONFIRMED, BatchRunner, ReadinessHooks, Relay, check_delay
 from wix_relay.services.transfer import Ports, TransferOptions
 
 DATA = b"\x89PNG" + b"x" * 1000
@@ -107,6 +108,11 @@ class Jobs:
     def _write(self, job: Job) -> None:
         self.items[job.id] = job
         self.saved.append((job.status, job.attempts, job.stage))
+
+
+def sqs_batch_on(pool: ThreadPoolExecutor) -> BatchRunner:
+    """What `Runtime.sqs_batch` does: Powertools' partial-batch processor on `pool`."""
+    return lambda event, handler, context: process_sqs_batch(event, handler, pool, context)
 
 
 def relay_with(jobs: Jobs) -> tuple[Relay, Media]:
