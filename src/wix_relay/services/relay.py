@@ -57,6 +57,7 @@ from wix_relay.services.transfer import (
     TransferOptions,
     job_error,
     run_job,
+    sends_at_once,
 )
 
 Result = dict[str, Any]
@@ -330,7 +331,7 @@ class Relay:
         assert named is not None
         logger.thread_safe_append_keys(job_id=named.id)
         try:
-            claimed = self._claim(fresh, stored, until)
+            claimed = self._claim(fresh, stored, until, info)
             if isinstance(claimed, Outcome):
                 return self._recorded(claimed)
             outcome = run_job(
@@ -351,13 +352,19 @@ class Relay:
             raise
         return self._recorded(outcome)
 
-    def _claim(self, fresh: Job | None, stored: Job | None, until: int) -> Job | Outcome:
+    def _claim(
+        self, fresh: Job | None, stored: Job | None, until: int, info: ObjectInfo | None
+    ) -> Job | Outcome:
         """The job record is the lock: claim it with a conditional write, or say why not.
-        `fresh`: a new job to create (S3 events); `stored`: the record as read (imports)."""
+        `fresh`: a new job to create (S3 events); `stored`: the record as read (imports). In
+        upload and import mode the claim is also the `sending` mark (`sends_at_once`)."""
         claim = Claim(f"{uuid.uuid4().hex}", until)
         jobs = self.ports.jobs
+        named = fresh or stored
+        assert named is not None
+        sending = sends_at_once(named, info, self.options)
         if fresh is not None:
-            started = fresh.start(claim=claim)
+            started = fresh.start(claim=claim, sending=sending)
             if jobs.claim(started, None):
                 return started
             stored = jobs.get(fresh.id)
@@ -374,7 +381,7 @@ class Relay:
                 raise ClaimHeld("the job changed while being claimed")
             logger.error("relay interrupted after sending to Wix; not sent again")
             return Outcome(failed)
-        started = stored.start(claim=claim)
+        started = stored.start(claim=claim, sending=sending)
         if not jobs.claim(started, stored):
             raise ClaimHeld("another attempt claimed the job first")
         return started
