@@ -266,8 +266,7 @@ class Job:
     def start(
         self, now: str | None = None, claim: Claim | None = None, *, sending: bool = False
     ) -> Job:
-        """A new attempt; with `sending`, the claim carries the `sending` mark at once (the
-        creating call follows without a step worth retrying in between)."""
+        """A new attempt (with `sending`: its claim is also the `sending` mark)."""
         stage = SENDING if sending else None
         return self._to("running", now, attempts=self.attempts + 1, claim=claim, stage=stage)
 

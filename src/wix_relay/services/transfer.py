@@ -297,11 +297,9 @@ def planned_mode(job: Job, size: int, options: TransferOptions) -> ConcreteMode:
 
 
 def sends_at_once(job: Job, info: ObjectInfo | None, options: TransferOptions) -> bool:
-    """Does only a non-creating step lie between claiming this job and the Wix call that creates
-    the file (upload: one generate-URL call; import: a local presign, after the HEAD)? Then the
-    claim carries `stage: sending` itself, one write fewer: a crash inside that short window
-    reads as WIX_OUTCOME_UNKNOWN instead of being retried (docs/s3-path.md). Never resumable:
-    the whole TUS transfer lies between."""
+    """Upload and import mode: only a step that creates nothing (generate-URL, presign) lies
+    between the claim and the creating call, so the claim carries `sending` (one write fewer;
+    the trade is in docs/s3-path.md). Not resumable: the whole TUS transfer lies between."""
     size = info.size if info is not None else job.source.size
     return size is not None and planned_mode(job, size, options) != "resumable"
 
