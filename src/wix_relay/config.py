@@ -25,6 +25,14 @@ class ConfigError(ValueError):
     """The environment is not a valid relay configuration; the message names every bad variable."""
 
 
+def required(name: str, value: str | None) -> str:
+    """A setting the part being built cannot work without (a table, a queue): its value, else a
+    `ConfigError` naming the variable. The one check for every store and queue."""
+    if not value:
+        raise ConfigError(f"invalid configuration: {name} is not set")
+    return value
+
+
 @dataclass(frozen=True)
 class WixSettings:
     api_base_url: str = DEFAULT_WIX_API_BASE_URL

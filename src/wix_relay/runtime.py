@@ -10,17 +10,18 @@ is sized for its thread pool (`Runtime.for_worker`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.config import ConfigError, Settings
+from wix_relay.config import Settings, required
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     import requests
 
+    from wix_relay.domain.callbacks import CallbackTarget
     from wix_relay.domain.callers import Caller
     from wix_relay.integrations.callback_delivery import CallbackSender
     from wix_relay.integrations.callback_queue import CallbackQueue
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 EVENTS_OFF = frozenset({"", "{}"})
 """A public-key secret holding this (the stack's placeholder) means Wix events are off."""
 HTTP_POOL = 10  # requests' own defaults: 10 host pools of 10 connections
+CALLBACK_THREADS = 4
+"""Callback deliveries of one SQS batch at once (network-bound POSTs)."""
 
 
 def pooled_session(connections: int = HTTP_POOL, hosts: int = HTTP_POOL) -> requests.Session:
@@ -66,8 +69,10 @@ class Runtime:
         http_hosts: int = HTTP_POOL,
         aws_connections: int | None = None,
         interactive: bool = False,
+        pool_threads: int | None = None,
     ) -> None:
         self.settings = settings
+        self.pool_threads = pool_threads or settings.transfer.worker_concurrency
         self.interactive = interactive
         """The API's: its Wix client gets the short retry budget (`WixSettings.for_api`)."""
         self.http_connections = http_connections
@@ -89,6 +94,10 @@ class Runtime:
         return cls(
             settings, http_connections=concurrency, http_hosts=4, aws_connections=concurrency + 2
         )
+
+    @classmethod
+    def for_callbacks(cls, settings: Settings) -> Runtime:
+        return cls(settings, pool_threads=CALLBACK_THREADS)
 
     @cached_property
     def session(self) -> requests.Session:
@@ -181,15 +190,14 @@ class Runtime:
         from wix_relay.integrations.job_store import JobStore
 
         aws = self.settings.aws
-        if not aws.jobs_table:
-            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-        return JobStore(aws.jobs_table, self._aws("dynamodb"), aws.job_retention_s)
+        table = required("RELAY_JOBS_TABLE", aws.jobs_table)
+        return JobStore(table, self._aws("dynamodb"), aws.job_retention_s)
 
     @cached_property
     def queue(self) -> JobQueue:
         from wix_relay.integrations.queue import JobQueue
 
-        return JobQueue(self.settings.aws.queue_url or "", self._aws("sqs"))
+        return JobQueue(required("RELAY_QUEUE_URL", self.settings.aws.queue_url), self._aws("sqs"))
 
     # --- the API's use cases --------------------------------------------------------------------
     @cached_property
@@ -221,9 +229,8 @@ class Runtime:
         from wix_relay.integrations.upload_store import UploadStore
 
         aws = self.settings.aws
-        if not aws.jobs_table:
-            raise ConfigError("invalid configuration: RELAY_JOBS_TABLE is not set")
-        return UploadStore(aws.jobs_table, self._aws("dynamodb"), retention_s=aws.job_retention_s)
+        table = required("RELAY_JOBS_TABLE", aws.jobs_table)
+        return UploadStore(table, self._aws("dynamodb"), retention_s=aws.job_retention_s)
 
     def upload_store_or_none(self) -> UploadStore | None:
         """Upload records need the jobs table; without it upload URLs carry no status."""
@@ -234,9 +241,7 @@ class Runtime:
         from wix_relay.integrations.event_store import EventStore
 
         table = self.settings.events.table or self.settings.aws.jobs_table
-        if not table:
-            raise ConfigError("invalid configuration: RELAY_EVENTS_TABLE is not set")
-        return EventStore(table, self._aws("dynamodb"))
+        return EventStore(required("RELAY_EVENTS_TABLE", table), self._aws("dynamodb"))
 
     @cached_property
     def callback_queue(self) -> CallbackQueue | None:
@@ -298,14 +303,36 @@ class Runtime:
     def readiness_ports(self) -> ReadinessPorts:
         from wix_relay.services.readiness import ReadinessPorts
 
-        def callback_target(ref: str) -> Any:
-            return self.callers.registry().callback_for(ref)
-
         return ReadinessPorts(
             uploads=self.upload_store,
             events=self.event_store,
             callbacks=self.callback_queue,
-            callback_target=callback_target,
+            callback_target=self.callback_target,
+        )
+
+    def callback_target(self, ref: str) -> CallbackTarget | None:
+        """A caller's registered callback (URL and signing secret), by its reference."""
+        return self.callers.registry().callback_for(ref)
+
+    def deliver_callback(self, body: str, *, receive_count: int, receipt_handle: str) -> None:
+        """One attempt of a queued partner callback: signed and POSTed (services.callbacks)."""
+        from wix_relay.services.callbacks import deliver_callback_message
+
+        required("RELAY_CALLBACK_QUEUE_URL", self.settings.callbacks.queue_url)
+        assert self.callback_queue is not None
+
+        def secret_for(ref: str) -> Any:
+            target = self.callback_target(ref)
+            return None if target is None else target.secret
+
+        deliver_callback_message(
+            body,
+            receive_count=receive_count,
+            receipt_handle=receipt_handle,
+            sender=self.callback_sender,
+            queue=self.callback_queue,
+            secret_for=secret_for,
+            settings=self.settings.callbacks,
         )
 
     @cached_property
@@ -323,14 +350,22 @@ class Runtime:
             options=options,
         )
 
-    # --- the worker's use case ------------------------------------------------------------------
+    # --- SQS consumers: the worker and the callback consumer -----------------------------------
     @cached_property
     def pool(self) -> ThreadPoolExecutor:
-        """The worker's records run concurrently on this bounded pool."""
+        """The records of one SQS batch run concurrently on this bounded pool."""
         from concurrent.futures import ThreadPoolExecutor
 
-        concurrency = self.settings.transfer.worker_concurrency
-        return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="relay")
+        return ThreadPoolExecutor(max_workers=self.pool_threads, thread_name_prefix="relay")
+
+    def sqs_batch(
+        self, event: Mapping[str, Any], record_handler: Callable[[Any], None], context: Any
+    ) -> dict[str, Any]:
+        """An SQS batch → `{"batchItemFailures"}`: each record through `record_handler` on the
+        pool, only the ones that raised reported (redelivered)."""
+        from wix_relay.integrations.batch import process_sqs_batch
+
+        return process_sqs_batch(event, record_handler, self.pool, context)
 
     @cached_property
     def relay(self) -> Relay:
@@ -355,6 +390,7 @@ class Runtime:
                 transfer_options(self.settings),
                 transfer,
                 pool=self.pool,
+                batch=self.sqs_batch,
                 readiness=hooks,
                 redelivery=MessageVisibility(lambda: self._aws("sqs")),
             )

@@ -101,19 +101,27 @@ def test_existing_bucket_variant_never_touches_a_bucket_it_does_not_own(cfn: dic
     ]
 
 
+def computed(node: Any, values: dict[str, str]) -> Any:
+    """What CloudFormation computes for a Ref / Fn::Join / Fn::Split / Fn::Sub expression."""
+    if isinstance(node, str):
+        return node
+    ((fn, args),) = node.items()
+    if fn == "Ref":
+        return values[args]
+    if fn == "Fn::Join":
+        return args[0].join(computed(args[1], values))
+    if fn == "Fn::Split":
+        return computed(args[1], values).split(args[0])
+    assert fn == "Fn::Sub", fn
+    text, variables = args
+    for name, value in {**values, **variables}.items():
+        text = text.replace("${" + name + "}", computed(value, values))
+    return text
+
+
 def computed_arns(resource: dict[str, Any], sources: str, partition: str) -> list[str]:
-    """What CloudFormation computes for a Split(Sub(..., Joined=Join(...))) resource list."""
-    separator, (template, variables) = (
-        resource["Fn::Split"][0],
-        resource["Fn::Split"][1]["Fn::Sub"],
-    )
-    delimiter, _ = variables["Joined"]["Fn::Join"]
-    joined = delimiter.join(sources.split(","))
-    return (
-        template.replace("${AWS::Partition}", partition)
-        .replace("${Joined}", joined)
-        .split(separator)
-    )
+    arns: list[str] = computed(resource, {"ImportSources": sources, "AWS::Partition": partition})
+    return arns
 
 
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
@@ -134,8 +142,16 @@ def test_import_sources_become_arns_of_the_stacks_partition(
             f"arn:{partition}:s3:::shared-media/acme/*",
         ]
         listed = computed_arns(statements["ListImportSources"]["Resource"], sources, partition)
-        assert listed[0] == f"arn:{partition}:s3:::partner-drop"
-        assert all(arn.startswith(f"arn:{partition}:s3:::") for arn in listed), listed
+        # s3:ListBucket on each source's bucket (so that a missing key is a 404, not a 403);
+        # the prefix becomes an ARN with no bucket, which grants nothing.
+        assert listed == [
+            f"arn:{partition}:s3:::partner-drop",
+            f"arn:{partition}:s3:::shared-media",
+            f"arn:{partition}:s3:::/acme",
+        ]
+        listing = statements["ListImportSources"]["Resource"]
+        deep = computed_arns(listing, "b.example/x/y", partition)
+        assert deep == [f"arn:{partition}:s3:::{arn}" for arn in ("b.example", "/x", "/y")]
 
 
 @pytest.mark.parametrize(("name", "jwt"), [("defaults", False), ("created-bucket+jwt", True)])

@@ -64,17 +64,18 @@ def test_the_api_primes_pyjwt_and_the_worker_does_not() -> None:
 def test_a_worker_restore_rebuilds_the_runtime_and_closes_the_old_connections(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(worker, "_worker", None)
-    before = worker.default_worker()
-    session, pool = before.runtime.session, before.runtime.pool
+    monkeypatch.setattr(worker, "RUNTIME", worker.Runtime.for_worker(worker.SETTINGS))
+    before = worker.RUNTIME
+    session, pool = before.session, before.pool
     closed: list[str] = []
     monkeypatch.setattr(session, "close", lambda: closed.append("session"))
 
     worker.restored()
 
-    after = worker.default_worker()
+    after = worker.RUNTIME
     assert after is not before
-    assert after.runtime.session is not session
+    assert "session" not in vars(after), "built again on the first record, not before"
+    assert after.session is not session
     assert closed == ["session"]
     assert pool._shutdown  # the snapshot's threads are let go
 
@@ -96,7 +97,7 @@ def test_an_api_restore_replaces_the_runtime(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_restore_reseeds_random(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every environment resumed from one snapshot starts with the same `random` state; the
     retry jitter must differ between them."""
-    monkeypatch.setattr(worker, "_worker", None)
+    monkeypatch.setattr(worker, "RUNTIME", worker.Runtime.for_worker(worker.SETTINGS))
     random.seed(1234)
     from_snapshot = random.random()
     random.seed(1234)

@@ -3,8 +3,9 @@
     queued → running → uploaded (Wix accepted the bytes) → ready | failed
 
 The job record is the lock: an attempt *claims* the job (status `running`, a claim owner and an
-expiry, written conditionally), and just before the one Wix call that creates the file it marks
-the job `stage: "sending"` (conditional on still owning the claim). A `running` job whose claim
+expiry, written conditionally), and before the one Wix call that creates the file the job carries
+`stage: "sending"` (written with the claim in upload and import mode, just before the finalize,
+conditional on still owning the claim, in resumable mode). A `running` job whose claim
 holds is refused; one whose claim expired is taken over only if it never reached `sending`,
 otherwise Wix may already have the file and the job fails loudly (`WIX_OUTCOME_UNKNOWN`).
 
@@ -262,8 +263,12 @@ class Job:
         # Expired (or written by a version without claims): did it reach Wix?
         return "free" if self.claim is not None and self.stage != SENDING else "unknown"
 
-    def start(self, now: str | None = None, claim: Claim | None = None) -> Job:
-        return self._to("running", now, attempts=self.attempts + 1, claim=claim, stage=None)
+    def start(
+        self, now: str | None = None, claim: Claim | None = None, *, sending: bool = False
+    ) -> Job:
+        """A new attempt (with `sending`: its claim is also the `sending` mark)."""
+        stage = SENDING if sending else None
+        return self._to("running", now, attempts=self.attempts + 1, claim=claim, stage=stage)
 
     def sending(self, now: str | None = None) -> Job:
         return replace(self, stage=SENDING, updated_at=now or utc_now())

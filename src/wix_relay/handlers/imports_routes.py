@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.import_requests import IMPORT_REQUEST
+from wix_relay.web.openapi import status_document
 from wix_relay.web.powertools import APIGatewayHttpRouter, Response
 from wix_relay.web.request_body import json_object
 from wix_relay.web.responses import JSON
@@ -53,12 +54,9 @@ def get_import(job_id: str) -> dict[str, Any]:
     return _imports().get(router.context["caller"], job_id).to_public()
 
 
-_JOB_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "status", "source", "createdAt", "updatedAt"],
-    "properties": {
-        "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["queued", "running", "uploaded", "ready", "failed"]},
+_JOB_SCHEMA = status_document(
+    ["queued", "running", "uploaded", "ready", "failed"],
+    {
         "source": {
             "type": "object",
             "properties": {
@@ -76,14 +74,9 @@ _JOB_SCHEMA: dict[str, Any] = {
                 "operationStatus": {"type": "string"},
             },
         },
-        "error": {
-            "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-        },
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
     },
-}
+    required=["source"],
+)
 
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", IMPORTS_PATH): {

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from wix_relay.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 from wix_relay.domain.upload_requests import Field, RequestModel
 from wix_relay.domain.wix_events import EventMalformed, EventTooLarge
+from wix_relay.web.openapi import status_document
 from wix_relay.web.request_body import body_text, json_object
 
 if TYPE_CHECKING:
@@ -129,21 +130,7 @@ _FILE_SCHEMA: dict[str, Any] = {
         "updatedDate": {"type": "string"},
     },
 }
-_UPLOAD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "status", "createdAt", "updatedAt"],
-    "properties": {
-        "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["pending", "uploaded", "ready", "failed"]},
-        "file": _FILE_SCHEMA,
-        "error": {
-            "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-        },
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-    },
-}
+_UPLOAD_SCHEMA = status_document(["pending", "uploaded", "ready", "failed"], {"file": _FILE_SCHEMA})
 
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", EVENTS_PATH): {

@@ -10,13 +10,12 @@ Triggers (each message becomes work items for `services.relay.Relay`):
   Lambda's asynchronous retries apply.
 - `s3:TestEvent` and non-creation events are logged and acknowledged.
 
-Exactly once: see `services/relay.py` and docs/s3-path.md.
+Exactly once: see `services/relay.py` and docs/s3-path.md. The container's parts (built on the
+first event) are `RUNTIME`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wix_relay import snapstart
@@ -25,15 +24,14 @@ from wix_relay.observability import instrumented
 from wix_relay.runtime import Runtime
 
 SETTINGS = Settings.from_env()
+RUNTIME = Runtime.for_worker(SETTINGS)
 PRIMED = (
     # The modules the first record imports (tests/integration/test_function_packages.py): with
     # SnapStart they are in the snapshot. Nothing is built before it (wix_relay.snapstart).
     "requests",
-    "boto3",
-    "boto3.dynamodb.types",
-    "boto3.s3.inject",  # what creating the S3 client imports
     "wix_relay.integrations.aws_clients",
     "wix_relay.integrations.aws_http",
+    "wix_relay.integrations.aws_services",
     "wix_relay.integrations.batch",
     "wix_relay.integrations.callback_queue",
     "wix_relay.integrations.event_store",
@@ -48,38 +46,12 @@ PRIMED = (
 )
 
 
-class Worker:
-    """The worker's per-container runtime (parts built on the first event) and its entry."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.runtime = Runtime.for_worker(settings)
-
-    @property
-    def pool(self) -> ThreadPoolExecutor:
-        return self.runtime.pool
-
-    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        return self.runtime.relay.handle(event, context)
-
-
-_worker: Worker | None = None
-
-
-def default_worker() -> Worker:
-    global _worker  # noqa: PLW0603 - one per container
-    if _worker is None:
-        _worker = Worker(SETTINGS)
-    return _worker
-
-
 def restored() -> None:
     """After a SnapStart restore: the next record builds a new runtime (session, secrets, Wix
     client, thread pool) and the jitter gets its own seed."""
-    global _worker  # one per container
-    stale, _worker = _worker, None
-    if stale is not None:
-        stale.runtime.close()
+    global RUNTIME  # one per container
+    stale, RUNTIME = RUNTIME, Runtime.for_worker(SETTINGS)
+    stale.close()
     snapstart.reseed()
 
 
@@ -88,4 +60,4 @@ snapstart.register(lambda: snapstart.import_all(PRIMED), restored)
 
 @instrumented(SETTINGS.observability)
 def handler(event: dict[str, Any], context: Any) -> Any:
-    return default_worker().handle(event, context)
+    return RUNTIME.relay.handle(event, context)

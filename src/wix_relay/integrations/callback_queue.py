@@ -26,8 +26,6 @@ class CallbackQueue:
         dead_letter_queue_url: str | None = None,
         client: SQSClient | None = None,
     ) -> None:
-        if not queue_url:
-            raise ValueError("RELAY_CALLBACK_QUEUE_URL is not configured")
         self.queue_url = queue_url
         self.dead_letter_queue_url = dead_letter_queue_url
         self._client = client

@@ -44,8 +44,6 @@ class EventStore:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not table_name:
-            raise ValueError("RELAY_EVENTS_TABLE is not configured")
         self.table_name = table_name
         self._client = client
         self._clock = clock

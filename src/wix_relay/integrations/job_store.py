@@ -28,8 +28,6 @@ class JobStore:
         client: DynamoDBClient | None = None,
         retention_s: int = DEFAULT_RETENTION_S,
     ) -> None:
-        if not table_name:
-            raise ValueError("RELAY_JOBS_TABLE is not configured")
         self.table_name = table_name
         self.retention_s = retention_s
         self._client = client

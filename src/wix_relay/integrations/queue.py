@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
 class JobQueue:
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
-        if not queue_url:
-            raise ValueError("RELAY_QUEUE_URL is not configured")
         self.queue_url = queue_url
         self._client = client
 

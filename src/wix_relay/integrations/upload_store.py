@@ -22,11 +22,10 @@ from wix_relay.domain.jobs import Job
 from wix_relay.domain.readiness import FILE_OWNER_PREFIX, FileOwner, UploadRecord
 from wix_relay.integrations.aws_clients import LazyClient
 from wix_relay.integrations.aws_services import deserialize_item, serialize_item
+from wix_relay.integrations.job_store import DEFAULT_RETENTION_S
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-DEFAULT_RETENTION_S = 30 * 24 * 3600
 
 
 class UploadStore:
@@ -38,8 +37,6 @@ class UploadStore:
         retention_s: int = DEFAULT_RETENTION_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not table_name:
-            raise ValueError("RELAY_JOBS_TABLE is not configured")
         self.table_name = table_name
         self.retention_s = retention_s
         self._client = client

@@ -57,9 +57,12 @@ from wix_relay.services.transfer import (
     TransferOptions,
     job_error,
     run_job,
+    sends_at_once,
 )
 
 Result = dict[str, Any]
+BatchRunner = Callable[[Mapping[str, Any], Callable[[Any], None], Any], dict[str, Any]]
+"""(SQS event, record handler, context) → `{"batchItemFailures"}`: `Runtime.sqs_batch`."""
 
 
 class Redelivery(Protocol):
@@ -169,13 +172,14 @@ class Relay:
         settings: TransferSettings,
         *,
         pool: ThreadPoolExecutor,
+        batch: BatchRunner | None = None,
         readiness: ReadinessHooks | None = None,
         redelivery: Redelivery | None = None,
     ) -> None:
         self.ports, self.options = ports, options
         self.default_mode = settings.default_mode
         self.max_receive_count = settings.max_receive_count
-        self.pool = pool
+        self.pool, self.batch = pool, batch
         self.readiness = readiness
         self.redelivery = redelivery
 
@@ -186,11 +190,9 @@ class Relay:
         until = claim_until(context)
         records = event.get("Records")
         if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
-            from wix_relay.integrations.batch import process_sqs_batch
-
-            return process_sqs_batch(
-                event, lambda record: self._sqs_record(record, until), self.pool, context
-            )
+            if self.batch is None:
+                raise RuntimeError("an SQS batch needs the runtime's batch runner")
+            return self.batch(event, lambda record: self._sqs_record(record, until), context)
         items = parse_message(event)
         failures = [
             str(exc)
@@ -329,7 +331,7 @@ class Relay:
         assert named is not None
         logger.thread_safe_append_keys(job_id=named.id)
         try:
-            claimed = self._claim(fresh, stored, until)
+            claimed = self._claim(fresh, stored, until, info)
             if isinstance(claimed, Outcome):
                 return self._recorded(claimed)
             outcome = run_job(
@@ -350,13 +352,19 @@ class Relay:
             raise
         return self._recorded(outcome)
 
-    def _claim(self, fresh: Job | None, stored: Job | None, until: int) -> Job | Outcome:
+    def _claim(
+        self, fresh: Job | None, stored: Job | None, until: int, info: ObjectInfo | None
+    ) -> Job | Outcome:
         """The job record is the lock: claim it with a conditional write, or say why not.
-        `fresh`: a new job to create (S3 events); `stored`: the record as read (imports)."""
+        `fresh`: a new job to create (S3 events); `stored`: the record as read (imports). In
+        upload and import mode the claim is also the `sending` mark (`sends_at_once`)."""
         claim = Claim(f"{uuid.uuid4().hex}", until)
         jobs = self.ports.jobs
+        named = fresh or stored
+        assert named is not None
+        sending = sends_at_once(named, info, self.options)
         if fresh is not None:
-            started = fresh.start(claim=claim)
+            started = fresh.start(claim=claim, sending=sending)
             if jobs.claim(started, None):
                 return started
             stored = jobs.get(fresh.id)
@@ -373,7 +381,7 @@ class Relay:
                 raise ClaimHeld("the job changed while being claimed")
             logger.error("relay interrupted after sending to Wix; not sent again")
             return Outcome(failed)
-        started = stored.start(claim=claim)
+        started = stored.start(claim=claim, sending=sending)
         if not jobs.claim(started, stored):
             raise ClaimHeld("another attempt claimed the job first")
         return started

@@ -272,19 +272,36 @@ def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job,
         etag=expected.etag or info.ref.etag,
         size=info.size,
     )
-    mode: ModeName = job.mode
     if job.destination is None:  # an S3 event: the route and the object decide
         route = match_route(options.routes, options.default_route, source.bucket, source.key)
         destination = object_destination(source.key, info.metadata, route)
-        mode = route.mode or job.mode
     else:
         destination = job.destination
     if destination.mime_type is None:
         destination = replace(
             destination, mime_type=detect_mime(info.content_type, destination.file_name)
         )
-    concrete = plan_mode(mode, info.size, options.upload_threshold_bytes)
+    concrete = planned_mode(job, info.size, options)
     return replace(job, source=source, destination=destination, mode=concrete), concrete
+
+
+def planned_mode(job: Job, size: int, options: TransferOptions) -> ConcreteMode:
+    """How the object goes into Wix: the job's mode (an S3 event's route may set it), `auto`
+    decided by the size."""
+    mode: ModeName = job.mode
+    if job.destination is None:
+        source = job.source
+        route = match_route(options.routes, options.default_route, source.bucket, source.key)
+        mode = route.mode or job.mode
+    return plan_mode(mode, size, options.upload_threshold_bytes)
+
+
+def sends_at_once(job: Job, info: ObjectInfo | None, options: TransferOptions) -> bool:
+    """Upload and import mode: only a step that creates nothing (generate-URL, presign) lies
+    between the claim and the creating call, so the claim carries `sending` (one write fewer;
+    the trade is in docs/s3-path.md). Not resumable: the whole TUS transfer lies between."""
+    size = info.size if info is not None else job.source.size
+    return size is not None and planned_mode(job, size, options) != "resumable"
 
 
 def _send_with_mime_fallback(

@@ -4,7 +4,7 @@ contributes (`OPENAPI_OPERATIONS`: summary, operationId, request model, response
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wix_relay.web.responses import JSON
@@ -184,6 +184,28 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+
+
+def status_document(
+    statuses: Sequence[str], properties: Mapping[str, Any], required: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The schema of a status document (an import job, an upload): id, status (one of
+    `statuses`), the route's own `properties`, error?, createdAt, updatedAt."""
+    return {
+        "type": "object",
+        "required": ["id", "status", *required, "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": list(statuses)},
+            **properties,
+            "error": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "createdAt": {"type": "string", "format": "date-time"},
+            "updatedAt": {"type": "string", "format": "date-time"},
+        },
+    }
 
 
 def _error_codes(operation_id: str, public: bool) -> dict[str, tuple[str, ...]]:

@@ -271,7 +271,7 @@ def test_lambda_entry_point_emits_metrics_and_keyed_logs(
     from wix_relay.handlers import worker as module
     from wix_relay.observability import logger
 
-    monkeypatch.setattr(module, "_worker", worker_rig.worker)
+    monkeypatch.setattr(module, "RUNTIME", worker_rig.worker)
     log_stream = io.StringIO()
     monkeypatch.setattr(logger.registered_handler, "stream", log_stream)
     good = worker_rig.put("metrics/good.jpg", bucket=VERSIONED)

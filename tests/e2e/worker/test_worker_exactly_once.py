@@ -14,8 +14,8 @@ from local_stack.lambda_context import LambdaContext
 
 from tests.fixtures.worker import INBOX, JOBS_TABLE, JPEG, VERSIONED, WorkerRig
 from wix_relay.domain.jobs import OUTCOME_UNKNOWN, Claim, Job, ObjectRef
-from wix_relay.handlers.worker import Worker
 from wix_relay.integrations.job_store import JobStore
+from wix_relay.runtime import Runtime
 
 
 def unversioned(put: Any) -> dict[str, Any]:
@@ -56,9 +56,9 @@ def test_replays_in_an_unversioned_bucket_agree_on_the_etag(worker_rig: WorkerRi
     assert [j.attempts for j in worker_rig.jobs()] == [1]
 
 
-def _in_thread(worker: Worker, event: dict[str, Any], context: LambdaContext) -> list[Any]:
+def _in_thread(worker: Runtime, event: dict[str, Any], context: LambdaContext) -> list[Any]:
     answers: list[Any] = []
-    thread = threading.Thread(target=lambda: answers.append(worker.handle(event, context)))
+    thread = threading.Thread(target=lambda: answers.append(worker.relay.handle(event, context)))
     thread.start()
     answers.append(thread)
     return answers
@@ -75,21 +75,22 @@ def test_a_second_delivery_during_a_slow_transfer_is_refused(worker_rig: WorkerR
     running = _in_thread(first, worker_rig.sqs_event(body), LambdaContext("w", timeout_s=1))
     time.sleep(1.2)  # past the first invocation's reported deadline, mid-transfer
     event = worker_rig.sqs_event(body)
-    answer = second.handle(event, LambdaContext("w", timeout_s=60))
+    answer = second.relay.handle(event, LambdaContext("w", timeout_s=60))
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     running[0].join()
     assert running[1] == {"batchItemFailures": []}
     worker_rig.emulator.set_latency(0)
-    assert second.handle(event, LambdaContext("w")) == {"batchItemFailures": []}  # redelivered
+    redelivered = second.relay.handle(event, LambdaContext("w"))
+    assert redelivered == {"batchItemFailures": []}
     assert len(worker_rig.files()) == 1
     worker_rig.drain()  # the delayed readiness check (Wix events are off here)
     (job,) = worker_rig.jobs()
     assert (job.status, job.attempts) == ("ready", 1)
 
 
-def _failing_save(worker: Worker, monkeypatch: pytest.MonkeyPatch, failures: int) -> list[str]:
+def _failing_save(worker: Runtime, monkeypatch: pytest.MonkeyPatch, failures: int) -> list[str]:
     """The job store's save raises `failures` times when it records the uploaded file."""
-    store = worker.runtime.jobs
+    store = worker.jobs
     real = store.save
     seen: list[str] = []
 
@@ -127,11 +128,11 @@ def test_a_save_that_keeps_failing_after_the_upload_never_uploads_again(
     put = worker_rig.put("save/down.jpg")
     worker_rig.discard_messages()
     event = worker_rig.sqs_event(worker_rig.s3_event(put))
-    answer = worker_rig.worker.handle(event, LambdaContext("w", timeout_s=4))
+    answer = worker_rig.worker.relay.handle(event, LambdaContext("w", timeout_s=4))
     assert answer["batchItemFailures"] and failed  # redelivered, the file recorded nowhere
-    assert worker_rig.worker.handle(event, LambdaContext("w")) == answer  # claim still held
+    assert worker_rig.worker.relay.handle(event, LambdaContext("w")) == answer  # claim still held
     time.sleep(4.1)  # the claim expires: the job reached Wix, so it is not sent again
-    assert worker_rig.worker.handle(event, LambdaContext("w")) == {"batchItemFailures": []}
+    assert worker_rig.worker.relay.handle(event, LambdaContext("w")) == {"batchItemFailures": []}
     assert len(worker_rig.files()) == 1
     (job,) = worker_rig.jobs()
     assert job.status == "failed" and job.error is not None

@@ -24,11 +24,11 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     from local_stack.lambda_context import LambdaContext
 
     from wix_relay.config import Settings
-    from wix_relay.handlers.worker import Worker
+    from wix_relay.runtime import Runtime
 
-    worker = Worker(Settings.from_env(spec["env"]))
+    worker = Runtime.for_worker(Settings.from_env(spec["env"]))
     context = LambdaContext("wix-relay-worker", timeout_s=900)
-    worker.handle(spec["warmup"], context)
+    worker.relay.handle(spec["warmup"], context)
     process = psutil.Process()
     baseline = process.memory_info().rss
     peak = baseline
@@ -43,7 +43,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.perf_counter()
-    answer = worker.handle(spec["event"], LambdaContext("wix-relay-worker", timeout_s=900))
+    answer = worker.relay.handle(spec["event"], LambdaContext("wix-relay-worker", timeout_s=900))
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()

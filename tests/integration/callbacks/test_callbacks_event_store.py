@@ -8,7 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
+from wix_relay.config import Settings
 from wix_relay.integrations.event_store import EventStore
+from wix_relay.runtime import Runtime
 
 TABLE = "relay-events"
 
@@ -93,6 +95,16 @@ def test_big_sequences_keep_their_precision(dynamodb: Any) -> None:
     assert latest is not None and latest.sequence == big + 1
 
 
-def test_a_missing_table_name_is_a_configuration_error() -> None:
-    with pytest.raises(ValueError, match="RELAY_EVENTS_TABLE"):
-        EventStore("")
+@pytest.mark.parametrize(
+    ("part", "variable"),
+    [
+        ("event_store", "RELAY_EVENTS_TABLE"),
+        ("upload_store", "RELAY_JOBS_TABLE"),
+        ("jobs", "RELAY_JOBS_TABLE"),
+        ("queue", "RELAY_QUEUE_URL"),
+    ],
+)
+def test_a_missing_table_name_is_a_configuration_error(part: str, variable: str) -> None:
+    """The runtime checks every store's table (and the queue's URL) in one place."""
+    with pytest.raises(ValueError, match=variable):
+        getattr(Runtime(Settings()), part)

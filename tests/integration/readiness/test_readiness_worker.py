@@ -14,8 +14,8 @@ from tests.fixtures.api import PARTNER_KEY
 from tests.fixtures.readiness import JOBS_TABLE, PNG, ReadinessRig, wait_until
 from wix_relay.config import Settings
 from wix_relay.domain.jobs import Job
-from wix_relay.handlers.worker import Worker
 from wix_relay.integrations.job_store import JobStore
+from wix_relay.runtime import Runtime
 
 INBOX = "wix-relay-inbox"
 
@@ -37,9 +37,9 @@ def s3_event(key: str) -> dict[str, Any]:
 
 def run_worker(rig: ReadinessRig, event: dict[str, Any], **env: str | None) -> Any:
     merged = {k: v for k, v in {**rig.env, **env}.items() if v is not None}
-    worker = Worker(Settings.from_env(merged))
+    worker = Runtime.for_worker(Settings.from_env(merged))
     try:
-        return worker.handle(event, None)
+        return worker.relay.handle(event, None)
     finally:
         worker.pool.shutdown(wait=True)
 

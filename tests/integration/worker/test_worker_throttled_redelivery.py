@@ -12,7 +12,7 @@ from local_stack import resources
 from local_stack.bootstrap import Deployed, aws_client, bootstrap
 from local_stack.worker_loop import WorkerLoop
 
-from tests.unit.worker.test_worker_job_writes import OPTIONS, Media
+from tests.unit.worker.test_worker_job_writes import OPTIONS, Media, sqs_batch_on
 from wix_relay.config import TransferSettings
 from wix_relay.integrations.batch import MessageVisibility
 from wix_relay.integrations.job_store import JobStore
@@ -53,11 +53,13 @@ def throttled_run(
     sqs = aws_client("sqs", aws)
     media = ThrottledMedia()
     jobs = JobStore(deployed.jobs_table, aws_client("dynamodb", aws), 3600)
+    pool = ThreadPoolExecutor(2)
     relay = Relay(
         Ports(S3Source(aws_client("s3", aws)), media, jobs),
         OPTIONS,
         TransferSettings(max_receive_count=max_receive_count),
-        pool=ThreadPoolExecutor(2),
+        pool=pool,
+        batch=sqs_batch_on(pool),
         redelivery=MessageVisibility(lambda: sqs),
     )
     seen: list[dict[str, Any]] = []

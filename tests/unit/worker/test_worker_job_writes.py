@@ -20,8 +20,10 @@ from wix_relay.domain.triggers import (
     ReadinessCheck,
     parse_message,
 )
+from wix_relay.integrations.batch import process_sqs_batch
 from wix_relay.integrations.wix import FileDescriptor
-from wix_relay.services.relay import UNCONFIRMED, ReadinessHooks, Relay, check_delay
+from wix_relay.integrations.wix.models import ResumableTarget
+from wix_relay.services.relay import UNCONFIRMED, BatchRunner, ReadinessHooks, Relay, check_delay
 from wix_relay.services.transfer import Ports, TransferOptions
 
 DATA = b"\x89PNG" + b"x" * 1000
@@ -109,6 +111,11 @@ class Jobs:
         self.saved.append((job.status, job.attempts, job.stage))
 
 
+def sqs_batch_on(pool: ThreadPoolExecutor) -> BatchRunner:
+    """What `Runtime.sqs_batch` does: Powertools' partial-batch processor on `pool`."""
+    return lambda event, handler, context: process_sqs_batch(event, handler, pool, context)
+
+
 def relay_with(jobs: Jobs) -> tuple[Relay, Media]:
     media = Media()
     pool = ThreadPoolExecutor(1)
@@ -121,9 +128,9 @@ def test_a_new_s3_job_is_claimed_marked_sending_then_recorded() -> None:
     relay, media = relay_with(jobs)
     result = relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
     assert result is not None and result["status"] == "uploaded"
-    # the claim (created running), the mark just before the upload PUT, the file; no waiting
+    # upload mode: the claim (created running) is the `sending` mark (only the generate-URL
+    # call lies before the PUT), then the file; no waiting
     assert jobs.saved == [
-        ("running", 1, None),
         ("running", 1, "sending"),
         ("uploaded", 1, None),
     ]
@@ -139,10 +146,45 @@ def test_an_existing_job_records_its_new_attempt_first() -> None:
     relay, _ = relay_with(jobs)
     relay.run_item(ImportRequested(queued.id), last_attempt=False)
     assert jobs.saved == [
-        ("running", 1, None),
         ("running", 1, "sending"),
         ("uploaded", 1, None),
     ]
+
+
+class AnyMode(Media):
+    """Also takes resumable uploads (finalize after `before_finalize`) and imports."""
+
+    def generate_resumable_upload_url(self, fields: Mapping[str, Any]) -> Any:
+        return ResumableTarget("https://upload.wixmp.com/tus", "token")
+
+    def upload_resumable(self, target: Any, open_at: Any, **kwargs: Any) -> Any:
+        self.received = open_at(0).read()
+        kwargs["before_finalize"]()
+        return FileDescriptor("f1", url="https://static/f1", operation_status="PENDING")
+
+    def import_file(self, url: str, fields: Mapping[str, Any] | None = None, **_: Any) -> Any:
+        return FileDescriptor("f1", url="https://static/f1", operation_status="PENDING")
+
+
+class Presigning(Source):
+    def presign_get(self, ref: ObjectRef, expires_s: int) -> str:
+        return f"https://{ref.bucket}.s3.amazonaws.com/{ref.key}?X-Amz-Signature=x"
+
+
+@pytest.mark.parametrize("mode", ["upload", "import", "resumable"])
+def test_writes_per_relayed_object(mode: str) -> None:
+    """Upload and import: the claim carries `sending`, then the file (2 writes). Resumable: the
+    whole TUS transfer lies between the claim and the finalize, so `sending` is its own write
+    just before the finalize (3). Then readiness writes the end (an event or a check)."""
+    jobs = Jobs()
+    settings = TransferSettings(default_mode=mode)  # type: ignore[arg-type]
+    ports = Ports(Presigning(), AnyMode(), jobs)
+    relay = Relay(ports, OPTIONS, settings, pool=ThreadPoolExecutor(1))
+    result = relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
+    assert result is not None and result["status"] == "uploaded"
+    claim = [("running", 1, "sending")] if mode != "resumable" else [("running", 1, None)]
+    mark = [("running", 1, "sending")] if mode == "resumable" else []
+    assert jobs.saved == [*claim, *mark, ("uploaded", 1, None)]
 
 
 def test_a_finished_job_is_not_written_again() -> None:

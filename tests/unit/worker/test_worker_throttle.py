@@ -7,7 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.unit.worker.test_worker_job_writes import OPTIONS, REF, Jobs, Media, Source
+from tests.unit.worker.test_worker_job_writes import OPTIONS, REF, Jobs, Media, Source, sqs_batch_on
 from wix_relay.config import TransferSettings
 from wix_relay.integrations.wix import WixRateLimited, WixServerError
 from wix_relay.services.relay import THROTTLE_REQUEUE_LIMIT, Relay
@@ -65,11 +65,13 @@ def event(receive_count: int, throttles: int | None = None) -> dict[str, Any]:
 def relay_for(error: Exception) -> tuple[Relay, Redelivery]:
     jobs = Jobs()
     redelivery = Redelivery()
+    pool = ThreadPoolExecutor(1)
     relay = Relay(
         Ports(Source(), Failing(error), jobs),
         OPTIONS,
         TransferSettings(max_receive_count=5),
-        pool=ThreadPoolExecutor(1),
+        pool=pool,
+        batch=sqs_batch_on(pool),
         redelivery=redelivery,
     )
     return relay, redelivery
