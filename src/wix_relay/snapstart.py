@@ -52,3 +52,13 @@ def reseed() -> None:
     import random
 
     random.seed()
+
+
+def renew() -> None:
+    """What no two restored environments may share: the `random` state and any cached
+    container credentials (`aws_http.forget_credentials`; none are fetched before the
+    snapshot, this makes sure)."""
+    reseed()
+    from wix_relay.integrations.aws_http import forget_credentials
+
+    forget_credentials()

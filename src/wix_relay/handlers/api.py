@@ -43,11 +43,12 @@ PRIMED = (
     # What the first authenticated request imports: with SnapStart they are in the snapshot.
     # Nothing is built before it (wix_relay.snapstart).
     "requests",
-    "boto3",  # with SnapStart, credentials come from the container endpoint: the boto3 fallback
     "jwt",
     "jwt.algorithms",
+    "wix_relay.integrations.aws_services",  # the upload record (DynamoDB without boto3)
     "wix_relay.integrations.identity",
     "wix_relay.integrations.secrets",
+    "wix_relay.integrations.upload_store",
     "wix_relay.integrations.wix",
     "wix_relay.integrations.wix.events",
     "wix_relay.services.imports",
@@ -198,7 +199,7 @@ def restored() -> None:
     global RUNTIME  # one per container
     stale, RUNTIME = RUNTIME, Runtime.for_api(SETTINGS)
     stale.close()
-    snapstart.reseed()
+    snapstart.renew()
 
 
 snapstart.register(lambda: snapstart.import_all(PRIMED), restored)

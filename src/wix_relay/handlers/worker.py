@@ -52,7 +52,7 @@ def restored() -> None:
     global RUNTIME  # one per container
     stale, RUNTIME = RUNTIME, Runtime.for_worker(SETTINGS)
     stale.close()
-    snapstart.reseed()
+    snapstart.renew()
 
 
 snapstart.register(lambda: snapstart.import_all(PRIMED), restored)

@@ -36,7 +36,7 @@ def aws_client(
     read from the environment as botocore reads them."""
     env = os.environ
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    if service in HTTP_SERVICES and region and AwsCredentials.from_environment() is not None:
+    if service in HTTP_SERVICES and region and AwsCredentials.available():
         import requests
 
         from wix_relay.integrations.aws_services import http_client

@@ -50,11 +50,103 @@ class AwsCredentials:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AwsCredentials | None:
+        """The access-key variables (Lambda without SnapStart), else the container credentials
+        endpoint (Lambda with SnapStart, ECS), else None (then boto3 finds the credentials)."""
         env = os.environ if environ is None else environ
         key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
-        if not key or not secret:
-            return None
-        return cls(key, secret, env.get("AWS_SESSION_TOKEN") or None)
+        if key and secret:
+            return cls(key, secret, env.get("AWS_SESSION_TOKEN") or None)
+        return _CONTAINER.get(env) if container_credentials_uri(env) else None
+
+    @staticmethod
+    def available(environ: Mapping[str, str] | None = None) -> bool:
+        """Whether `from_environment` has a source, without fetching anything."""
+        env = os.environ if environ is None else environ
+        keys = env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")
+        return bool(keys or container_credentials_uri(env))
+
+
+# --- the container credentials endpoint (as botocore's ContainerProvider reads it) ----------
+ECS_CREDENTIALS_HOST = "http://169.254.170.2"
+REFRESH_BEFORE_S = 15 * 60  # botocore's advisory refresh: 15 minutes before expiry
+
+
+def container_credentials_uri(env: Mapping[str, str]) -> str | None:
+    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        return ECS_CREDENTIALS_HOST + env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]
+    return env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") or None
+
+
+class ContainerCredentials:
+    """Credentials from `AWS_CONTAINER_CREDENTIALS_FULL_URI` (Lambda SnapStart provides its
+    credentials only this way) with `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`, kept until 15
+    minutes before their `Expiration`, then fetched again; a failed fetch is an AwsError.
+    Checked against botocore's ContainerProvider (tests/unit/test_aws_http_container.py).
+    `forget()` drops them (a SnapStart restore)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[str, AwsCredentials, float] | None = None
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def get(self, env: Mapping[str, str]) -> AwsCredentials:
+        uri = container_credentials_uri(env) or ""
+        with self._lock:
+            cached = self._cached
+            if cached is not None and cached[0] == uri and self._clock() < cached[2]:
+                return cached[1]
+            creds, expires = self._fetch(uri, env)
+            self._cached = (uri, creds, expires - REFRESH_BEFORE_S)
+            return creds
+
+    @staticmethod
+    def _fetch(uri: str, env: Mapping[str, str]) -> tuple[AwsCredentials, float]:
+        headers = {"Accept": "application/json"}
+        token = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+        if env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"):
+            with open(env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], encoding="utf-8") as file:
+                token = file.read().strip()
+        if token:
+            headers["Authorization"] = token
+        last: Exception | None = None
+        for _ in range(3):  # botocore: 3 attempts, 2 s timeout each
+            try:
+                response = requests.get(uri, headers=headers, timeout=2)
+                if response.status_code == 200:
+                    doc = response.json()
+                    creds = AwsCredentials(
+                        doc["AccessKeyId"], doc["SecretAccessKey"], doc.get("Token") or None
+                    )
+                    expiration = doc.get("Expiration")
+                    expires = (
+                        datetime.fromisoformat(expiration).timestamp()
+                        if isinstance(expiration, str)
+                        else time.time() + 3600
+                    )
+                    return creds, expires
+                last = AwsError(
+                    "Credentials", response.status_code, "CredentialsUnavailable", "refused"
+                )
+            except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+                last = exc
+        raise AwsError(
+            "Credentials",
+            0,
+            "CredentialsUnavailable",
+            f"the container credentials endpoint failed ({type(last).__name__})",
+        )
+
+
+_CONTAINER = ContainerCredentials()
+
+
+def forget_credentials() -> None:
+    """Drop cached container credentials (after a SnapStart restore)."""
+    _CONTAINER.forget()
 
 
 # --- SigV4 ------------------------------------------------------------------------------------
@@ -403,8 +495,9 @@ class AwsEndpoint:
 
 class AwsHttp:
     """Signed requests to one AWS service with botocore's standard retries (one retry quota
-    per client, as botocore has). Credentials are read from the environment for every request:
-    nothing is cached (a restored snapshot must not sign with stale ones)."""
+    per client, as botocore has). Credentials are looked up for every request: the access-key
+    variables are read again, container credentials come from their cache until 15 minutes
+    before they expire (a SnapStart restore forgets them, `wix_relay.snapstart.renew`)."""
 
     def __init__(
         self,
