@@ -291,8 +291,9 @@ class Http:
         earlier: list[WixError] = []
         backed_off = False  # this thread has just waited out its own 429: the gate is open
         while True:
-            # Only the API's calls count against Wix's per-minute limit [doc]: pacing spaces
-            # those; the upload host's (token in the URL, no `auth`) take no slot.
+            # The per-minute limit is documented for API requests [doc]; that the upload host's
+            # calls (token in the URL, no `auth`) are outside it is a [guess] (docs/wix-facts.md):
+            # pacing spaces the API's calls only.
             if not backed_off and not self.gate.wait(deadline, paced=auth is not None):
                 raise WixRateLimited(
                     f"Wix {operation} not sent: Wix is throttling this client (retry budget spent)",
