@@ -12,6 +12,13 @@ v1,<base64 HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>`, the secret being th
 `whsec_`. Checked against the `standardwebhooks` package in the tests.
 
 The secret never appears in a repr, a log or an answer: `CallbackSecret` hides it.
+
+The outbox: the transition that ends an upload or job writes, in the same conditional write,
+`callbackOutbox {"webhookId", "queued": false}` (`CallbackOutbox`); after the SQS send succeeds
+it becomes `queued: true`. A send that fails fails the request that made the transition
+(`CallbackNotQueued`, a retryable 503), and its retry — finding the record ended with the callback
+not yet queued — queues it with the same `webhook-id`. A callback is never lost between the
+transition and the queue, and never queued under two ids.
 """
 
 from __future__ import annotations
@@ -28,9 +35,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from wix_relay.domain.errors import RelayError
+
 __all__ = [
+    "OUTBOX_FIELD",
     "CallbackEventType",
     "CallbackMessage",
+    "CallbackNotQueued",
+    "CallbackOutbox",
     "CallbackSecret",
     "CallbackTarget",
     "backoff_delay",
@@ -242,3 +254,47 @@ def backoff_delay(attempt: int, base_s: float, max_s: float) -> int:
     if attempt < 1:
         return 0
     return int(min(max_s, base_s * 2 ** min(attempt - 1, 32)))
+
+
+OUTBOX_FIELD = "callbackOutbox"
+"""The attribute of an upload record or a job that holds its `CallbackOutbox`."""
+
+
+@dataclass(frozen=True)
+class CallbackOutbox:
+    """The callback of an ended upload or job: its `webhook-id` (made once, with the transition)
+    and whether it is on the callback queue yet."""
+
+    webhook_id: str
+    queued: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"webhookId": self.webhook_id, "queued": self.queued}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> CallbackOutbox | None:
+        """None for anything that is not an outbox (an older record has none)."""
+        if not isinstance(doc, Mapping):
+            return None
+        webhook_id = doc.get("webhookId")
+        if not isinstance(webhook_id, str) or not webhook_id:
+            return None
+        return cls(webhook_id, doc.get("queued") is True)
+
+    @classmethod
+    def due(cls) -> CallbackOutbox:
+        return cls(new_webhook_id())
+
+    def sent(self) -> CallbackOutbox:
+        return CallbackOutbox(self.webhook_id, queued=True)
+
+
+@dataclass
+class CallbackNotQueued(RelayError):
+    """503: the upload or job has ended (stored), but its callback could not be put on the
+    queue; a retry of the same request queues it (with the same webhook-id)."""
+
+    status: int = 503
+    code: str = "CALLBACK_NOT_QUEUED"
+    retryable: bool = True
+    retry_after_s: float | None = 5
