@@ -14,11 +14,13 @@ v1,<base64 HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>`, the secret being th
 The secret never appears in a repr, a log or an answer: `CallbackSecret` hides it.
 
 The outbox: the transition that ends an upload or job writes, in the same conditional write,
-`callbackOutbox {"webhookId", "queued": false}` (`CallbackOutbox`); after the SQS send succeeds
-it becomes `queued: true`. A send that fails fails the request that made the transition
-(`CallbackNotQueued`, a retryable 503), and its retry — finding the record ended with the callback
-not yet queued — queues it with the same `webhook-id`. A callback is never lost between the
-transition and the queue, and never queued under two ids.
+`callbackOutbox {"webhookId", "state": "sending"}` (`CallbackOutbox`); after the SQS send it
+becomes `queued`. A send that fails marks it `failed` and fails the request that made the
+transition (`CallbackNotQueued`, a retryable 503); its retry — finding the record ended with the
+callback `failed` (or `sending` for longer than `OUTBOX_STALE_S`: the sender stopped) — queues it
+with the same `webhook-id`. A concurrent duplicate that finds it `sending` leaves it to the
+transition's writer. A callback is never lost between the transition and the queue, and never
+queued under two ids.
 """
 
 from __future__ import annotations
@@ -258,35 +260,49 @@ def backoff_delay(attempt: int, base_s: float, max_s: float) -> int:
 
 OUTBOX_FIELD = "callbackOutbox"
 """The attribute of an upload record or a job that holds its `CallbackOutbox`."""
+OUTBOX_STALE_S = 60
+"""A callback still `sending` this long after its transition was never sent (the sender
+stopped between the two): any retry sends it. Longer than any SQS send takes."""
+OutboxState = Literal["sending", "failed", "queued"]
 
 
 @dataclass(frozen=True)
 class CallbackOutbox:
     """The callback of an ended upload or job: its `webhook-id` (made once, with the transition)
-    and whether it is on the callback queue yet."""
+    and where it is: `sending` (the transition's writer is queueing it), `failed` (that send
+    failed: the next retry queues it), `queued` (on the callback queue)."""
 
     webhook_id: str
-    queued: bool = False
+    state: OutboxState = "sending"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"webhookId": self.webhook_id, "queued": self.queued}
+        return {"webhookId": self.webhook_id, "state": self.state}
 
     @classmethod
     def from_dict(cls, doc: Any) -> CallbackOutbox | None:
         """None for anything that is not an outbox (an older record has none)."""
         if not isinstance(doc, Mapping):
             return None
-        webhook_id = doc.get("webhookId")
+        webhook_id, state = doc.get("webhookId"), doc.get("state")
         if not isinstance(webhook_id, str) or not webhook_id:
             return None
-        return cls(webhook_id, doc.get("queued") is True)
+        return cls(webhook_id, state if state in ("failed", "queued") else "sending")
 
     @classmethod
     def due(cls) -> CallbackOutbox:
         return cls(new_webhook_id())
 
-    def sent(self) -> CallbackOutbox:
-        return CallbackOutbox(self.webhook_id, queued=True)
+    def to(self, state: OutboxState) -> CallbackOutbox:
+        return CallbackOutbox(self.webhook_id, state)
+
+    def retry_due(self, ended_at_s: float | None, now_s: float) -> bool:
+        """Whether a retry (not the transition's writer) must queue it: its send failed, or
+        it is still `sending` long after the transition (or the time is unknown)."""
+        if self.state == "failed":
+            return True
+        if self.state == "queued":
+            return False
+        return ended_at_s is None or now_s - ended_at_s >= OUTBOX_STALE_S
 
 
 @dataclass

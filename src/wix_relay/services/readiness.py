@@ -36,7 +36,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wix_relay.domain.callbacks import OUTBOX_FIELD, CallbackNotQueued, CallbackOutbox
+from wix_relay.domain.callbacks import (
+    OUTBOX_FIELD,
+    CallbackNotQueued,
+    CallbackOutbox,
+    OutboxState,
+)
 from wix_relay.domain.errors import InvalidInput, NotFound, RelayError
 from wix_relay.domain.jobs import Job, JobError, WixFileRef
 from wix_relay.domain.readiness import (
@@ -48,6 +53,7 @@ from wix_relay.domain.readiness import (
     check_reported_file,
     file_document,
     folder_chain,
+    parse_time,
     subject_of,
 )
 from wix_relay.domain.wix_events import FileFailed, FileReady, WixEvent
@@ -209,7 +215,7 @@ class Readiness:
             )
             if uploads.replace(moved, record):
                 self._moved("upload", moved.id, outcome.status)
-                self._send_upload_callback(moved)
+                self._send_upload_callback(moved, retry=False)
                 return True
         return False
 
@@ -252,7 +258,7 @@ class Readiness:
             moved = _with_outbox(moved, self._outbox(_opt(job.extra.get("callbackRef"))))
             if store.replace_job(moved, job):
                 self._moved("job", moved.id, outcome.status)
-                self._send_job_callback(moved)
+                self._send_job_callback(moved, retry=False)
                 return True
         return False
 
@@ -270,7 +276,8 @@ class Readiness:
             due = _with_outbox(job, self._outbox(ref))
             if due is job or not store.replace_job(due, job):
                 return  # no queue, or another attempt got there first (it sends it)
-            job = due
+            self._send_job_callback(due, retry=False)
+            return
         self._send_job_callback(job)
 
     def _owns(self, owner: FileOwner) -> bool:
@@ -298,34 +305,48 @@ class Readiness:
             return None
         return CallbackOutbox.due()
 
-    def _send_upload_callback(self, record: UploadRecord) -> None:
-        outbox = record.callback_outbox
-        if outbox is None or outbox.queued or record.callback_ref is None:
+    def _send_upload_callback(self, record: UploadRecord, *, retry: bool = True) -> None:
+        outbox, ref = record.callback_outbox, record.callback_ref
+        if outbox is None or ref is None:
             return
-        self._send(outbox, "upload", record.callback_ref, record.callback_url, record)
-        sent = replace(record, callback_outbox=outbox.sent())
-        self._mark_sent(lambda: self.ports.uploads.replace(sent, record), outbox)
+        uploads = self.ports.uploads
 
-    def _send_job_callback(self, job: Job) -> None:
+        def write(state: OutboxState) -> bool:
+            return uploads.replace(replace(record, callback_outbox=outbox.to(state)), record)
+
+        self._deliver(outbox, "upload", ref, record.callback_url, record, write=write, retry=retry)
+
+    def _send_job_callback(self, job: Job, *, retry: bool = True) -> None:
         outbox = CallbackOutbox.from_dict(job.extra.get(OUTBOX_FIELD))
         ref = _opt(job.extra.get("callbackRef"))
-        if outbox is None or outbox.queued or ref is None:
+        if outbox is None or ref is None:
             return
-        self._send(outbox, "import", ref, _opt(job.extra.get("callbackUrl")), job)
-        sent = _with_outbox(job, outbox.sent())
-        self._mark_sent(lambda: self.ports.uploads.replace_job(sent, job), outbox)
+        store = self.ports.uploads
 
-    def _send(
+        def write(state: OutboxState) -> bool:
+            return store.replace_job(_with_outbox(job, outbox.to(state)), job)
+
+        url = _opt(job.extra.get("callbackUrl"))
+        self._deliver(outbox, "import", ref, url, job, write=write, retry=retry)
+
+    def _deliver(
         self,
         outbox: CallbackOutbox,
         kind: CallbackKind,
         callback_ref: str,
         url: str | None,
         ended: UploadRecord | Job,
+        *,
+        write: Callable[[OutboxState], bool],
+        retry: bool,
     ) -> None:
-        """Put the outbox's callback on the queue: the event of the ended record (its
-        `updatedAt` is the event's timestamp, so a re-send is the same event), or
-        `CallbackNotQueued` (logged) when SQS refused it."""
+        """Queue the outbox's callback: the transition's writer (`retry=False`) always; a
+        retry only when the writer's send failed or never happened (`retry_due`). The event is
+        built from the ended record (its `updatedAt` is the event's timestamp), so a re-send is
+        the same event. Then the outbox is marked (`queued` / `failed`) with a write on the same
+        status and updatedAt; `CallbackNotQueued` when SQS refused the send."""
+        if retry and not outbox.retry_due(parse_time(ended.updated_at), self._clock()):
+            return
         queue = self.ports.callbacks
         if url is None:
             target = self.ports.callback_target(callback_ref)
@@ -348,20 +369,25 @@ class Readiness:
             )
         except Exception as exc:
             emit("CallbackNotQueued")
-            logger.exception("the callback could not be queued; the retry queues it", extra=context)
+            logger.exception("the callback could not be queued; a retry queues it", extra=context)
+            self._mark(write, "failed", context)
             raise CallbackNotQueued(
                 "the status is stored, but its callback could not be queued yet; retry"
             ) from exc
+        self._mark(write, "queued", context)
 
-    def _mark_sent(self, write: Callable[[], bool], outbox: CallbackOutbox) -> None:
-        """`queued: true` on the record (same status and updatedAt). If this write fails, a
-        retry queues the callback once more under the same webhook-id (receivers de-duplicate)."""
+    @staticmethod
+    def _mark(
+        write: Callable[[OutboxState], bool], state: OutboxState, context: Mapping[str, Any]
+    ) -> None:
+        """Best effort: a `queued` mark that fails means one more send under the same
+        webhook-id (receivers de-duplicate); a `failed` one, a retry after `OUTBOX_STALE_S`."""
         try:
-            write()
+            write(state)
         except Exception:
             logger.warning(
-                "the callback is queued but could not be marked so",
-                extra={"webhook_id": outbox.webhook_id},
+                "the callback outbox could not be marked",
+                extra={**context, "state": state},
                 exc_info=True,
             )
 
