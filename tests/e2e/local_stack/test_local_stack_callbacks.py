@@ -32,7 +32,8 @@ def deliveries(stack: Any, subject: str, wait_s: float = 0) -> list[dict[str, An
 
 def queue_is_empty(stack: Any, url: str) -> bool:
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attrs = aws_client("sqs", stack.aws_url).get_queue_attributes(QueueUrl=url, AttributeNames=names)
+    sqs = aws_client("sqs", stack.aws_url)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)
     return all(attrs["Attributes"][name] == "0" for name in names)
 
 
