@@ -154,3 +154,25 @@ def test_an_import_moved_by_the_worker_queues_its_callback_on_the_redelivery(
     callback = delivered_once(rig, send_fails_once.webhook_id)
     assert callback["type"] == "import.ready" and callback["data"] == status
     assert rig.wix_calls("get-file") == 1  # the redeliveries did not ask Wix again
+
+
+def test_an_import_that_fails_in_the_worker_gets_one_failed_callback(
+    readiness_rig: ReadinessRig,
+) -> None:
+    """A job the worker itself ends (the object is gone before it runs) gets its outbox and
+    one import.failed callback; a redelivery of its message queues none."""
+    rig = readiness_rig
+    put("acme/vanishing.png")
+    created = rig.call(
+        "POST", "/v1/imports", {"bucket": INBOX, "key": "acme/vanishing.png"}, key=PARTNER_KEY
+    )
+    assert created.status_code == 202, created.text
+    (message,) = take_jobs_messages(rig)
+    boto3.client("s3").delete_object(Bucket=INBOX, Key="acme/vanishing.png")
+    for _ in range(2):  # the delivery, then a redelivery
+        assert run_worker(rig, json.loads(message)) == {"processed": 1}
+    status = rig.call("GET", created.headers["location"], key=PARTNER_KEY).json()
+    assert status["status"] == "failed", status
+    (queued,) = rig.queued_callbacks()
+    callback = delivered_once(rig, queued["webhookId"])
+    assert callback["type"] == "import.failed" and callback["data"] == status
