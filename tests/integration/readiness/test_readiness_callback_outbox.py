@@ -2,7 +2,9 @@
 domain/callbacks.py): the request that made the transition fails retryably (a clean 503 with
 CALLBACK_NOT_QUEUED, no stack trace), its retry queues exactly one callback under the webhook-id
 the transition wrote, and a duplicate after that queues none. Over moto server + the emulator;
-the first SendMessage of the callback queue fails (a wrapper around the real port)."""
+the first SendMessage of the callback queue fails (a wrapper around the real port). Entry points:
+Wix events, the emulator's own retry, a status read, a resumable upload's report, the worker's
+delayed check, and an import the worker itself fails."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from standardwebhooks import Webhook
 
 from tests.fixtures.api import PARTNER_KEY
 from tests.fixtures.callbacks import WixAppKey
-from tests.fixtures.readiness import CALLBACK_SECRET, ReadinessRig
+from tests.fixtures.readiness import CALLBACK_SECRET, ReadinessRig, wait_until
 from tests.integration.readiness.test_readiness_events import post_event, ready_event
+from tests.integration.readiness.test_readiness_resumable import report, resumable_url, tus_upload
 from tests.integration.readiness.test_readiness_worker import (
     INBOX,
     put,
@@ -58,6 +61,7 @@ def send_fails_once(monkeypatch: pytest.MonkeyPatch) -> SendFailsOnce:
 def assert_clean_503(answer: Any) -> None:
     assert answer.status_code == 503, answer.text
     assert answer.json()["error"]["code"] == "CALLBACK_NOT_QUEUED"
+    assert answer.headers["retry-after"] == "5"
     assert "Traceback" not in answer.text and "ConnectionError" not in answer.text
 
 
@@ -176,3 +180,24 @@ def test_an_import_that_fails_in_the_worker_gets_one_failed_callback(
     (queued,) = rig.queued_callbacks()
     callback = delivered_once(rig, queued["webhookId"])
     assert callback["type"] == "import.failed" and callback["data"] == status
+
+
+def test_a_reported_file_whose_callback_was_not_queued_is_queued_by_the_repeated_report(
+    readiness_rig: ReadinessRig, send_fails_once: SendFailsOnce
+) -> None:
+    """`POST /v1/uploads/{id}/file` (a resumable upload): the report that moves the upload gets
+    503 CALLBACK_NOT_QUEUED; the caller's retry of it answers ready and queues the callback."""
+    rig = readiness_rig
+    issued = resumable_url(rig)
+    file_id = tus_upload(rig, issued)
+    wait_until(
+        lambda: [d for d in rig.emulator.webhooks() if d["state"] == "delivered"],
+        "the File Ready delivery",
+    )
+    assert_clean_503(report(rig, issued, file_id))
+    assert rig.queued_callbacks() == []
+    again = report(rig, issued, file_id)
+    assert again.status_code == 200 and again.json()["status"] == "ready", again.text
+    assert report(rig, issued, file_id).json() == again.json()
+    callback = delivered_once(rig, send_fails_once.webhook_id)
+    assert callback["type"] == "upload.ready" and callback["data"] == again.json()
