@@ -1,6 +1,7 @@
 """`make run` / `python -m local_stack`: start the local stack, print how to use it, run until
 Ctrl-C. Configuration: RELAY_PORT, WIX_EMULATOR_PORT, AWS_ENDPOINT_PORT, RELAY_DEMO_PORT,
-RELAY_DEV_API_KEY, RELAY_INBOX_BUCKET, and real Wix credentials (see docs/local-stack.md)."""
+RELAY_CALLBACK_RECEIVER_PORT, RELAY_DEV_API_KEY, RELAY_INBOX_BUCKET, and real Wix credentials
+(see docs/local-stack.md)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         + bucket
         + "', 'any/folder/photo.png')\""
     )
+    receiver = stack.receiver.base_url if stack.receiver else ""
     files = (
         f"curl -s {emulator}/_emulator/files"
         if emulator
@@ -65,6 +67,15 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         f"  AWS (moto)    {aws}   region {r.REGION}, keys testing/testing",
         f"  inbox         s3://{bucket} → SQS {r.QUEUE_NAME} (DLQ {r.DLQ_NAME}) → worker function",
         f"  demo page     {stack.demo_url}   (sends a dev JWT: Authorization: Bearer)",
+        *(
+            [
+                f"  callbacks     {receiver}/deliveries   (the dev key's callback URL "
+                f"{stack.receiver.url}: SQS {r.CALLBACK_QUEUE_NAME} → callback function → "
+                "this receiver, which verifies each with standardwebhooks)"
+            ]
+            if stack.receiver and receiver
+            else []
+        ),
         f"  dev API key   {c.dev_api_key}   ({key_note})",
         *(
             [f"  dev JWT       issuer {stack.identity.issuer}   (JWKS {stack.identity.jwks_url})"]
@@ -75,18 +86,22 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         f"  function env  {_relative(stack.env_file)}   (used by make invoke)",
         "",
         "Try it (copy and paste; for another file, change its name, type and size):",
-        f"  export RELAY={stack.relay_url} KEY={key}",
+        f"  export RELAY={stack.relay_url} KEY={key} RECEIVER={receiver}",
         "  curl -s $RELAY/v1/health",
         "",
         "  # 1. Upload URL (what a browser does): ask the relay, then PUT the file to the URL",
-        '  UPLOAD_URL=$(curl -s -X POST $RELAY/v1/upload-url -H "x-api-key: $KEY" \\',
+        '  ISSUED=$(curl -s -X POST $RELAY/v1/upload-url -H "x-api-key: $KEY" \\',
         "      -H 'content-type: application/json' \\",
         '      -d \'{"mimeType":"image/png","fileName":"sample.png",'
-        f'"sizeInBytes":{sample_size}}}\' | ' + _EXTRACT.format(field="uploadUrl") + ")",
+        f'"sizeInBytes":{sample_size}}}\')',
+        '  UPLOAD_URL=$(echo "$ISSUED" | ' + _EXTRACT.format(field="uploadUrl") + ")",
+        '  UPLOAD_ID=$(echo "$ISSUED" | ' + _EXTRACT.format(field="uploadId") + ")",
         f"  curl -s -T {sample} -H 'content-type: image/png' \"$UPLOAD_URL\"",
-        "  # ...its answer also has statusUrl (/v1/uploads/<uploadId>): the emulator's File Ready",
-        "  # event moves it to ready; GET $RELAY<statusUrl>?waitSeconds=10 with the same key",
-        "  # answers the file's url and wixUrl (docs/readiness.md)",
+        "  # the emulator's File Ready event moves the upload to ready (docs/readiness.md):",
+        '  curl -s "$RELAY/v1/uploads/$UPLOAD_ID?waitSeconds=8" -H "x-api-key: $KEY"',
+        "  # ...and the dev key has a callback: the receiver got upload.ready, signed per",
+        "  # Standard Webhooks and verified with the standardwebhooks package (docs/api.md):",
+        '  curl -s "$RECEIVER/deliveries?subject=$UPLOAD_ID&waitSeconds=10"',
         "",
         "  # 2. S3 → Wix: drop a file in the inbox; the worker puts it in Wix at /any/folder/",
         f"  {creds} \\",
@@ -101,6 +116,8 @@ def usage(stack: RunningStack, sample: str, sample_size: int, python: str) -> st
         + _EXTRACT.format(field="id")
         + ")",
         '  curl -s $RELAY/v1/imports/$JOB -H "x-api-key: $KEY"',
+        "  # when it is ready (or failed), its import.ready callback is at the receiver:",
+        '  curl -s "$RECEIVER/deliveries?subject=$JOB&waitSeconds=25"',
         "",
         f"  # 4. Browser: open {stack.demo_url} and drop files (above 10 MB: resumable TUS)",
         "  # 5. One event, one function: make invoke FUNCTION=api EVENT=events/api/health.json",

@@ -1,5 +1,5 @@
 """Create in moto what a deployment of template.yaml has: secrets, tables, queue + DLQ, the inbox
-bucket and its notification to the queue."""
+bucket and its notification to the queue, the callback queue + DLQ."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class Deployed:
     jobs_table: str
     wix_secret_id: str
     callers_secret_id: str
+    callback_queue_url: str = ""
+    callback_dlq_url: str = ""
 
 
 def aws_client(service: str, endpoint_url: str) -> Any:
@@ -56,22 +58,23 @@ DEV_POLICY: dict[str, Any] = {
 
 
 def dev_caller_registry(
-    key_sha256: str, inbox_bucket: str, jwt_issuer: dict[str, Any] | None = None
+    key_sha256: str,
+    inbox_bucket: str,
+    jwt_issuer: dict[str, Any] | None = None,
+    callback: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The registry with one partner: the development key (stored only as its SHA-256), and the
-    demo page's issuer (local_stack.dev_identity) when given."""
-    registry: dict[str, Any] = {
-        "apiKeys": [
-            {
-                "id": "dev",
-                "sha256": key_sha256,
-                "policy": {
-                    **DEV_POLICY,
-                    "importSources": [{"bucket": inbox_bucket, "prefix": ""}],
-                },
-            }
-        ]
+    """The registry with one partner: the development key (stored only as its SHA-256), with
+    `callback` ({url, secret}: the dev webhook receiver) when given, and the demo page's issuer
+    (local_stack.dev_identity) when given."""
+    policy: dict[str, Any] = {
+        **DEV_POLICY,
+        "importSources": [{"bucket": inbox_bucket, "prefix": ""}],
     }
+    entry: dict[str, Any] = {"id": "dev", "sha256": key_sha256, "policy": policy}
+    if callback is not None:
+        entry["callback"] = dict(callback)
+        policy["callbackUrls"] = [callback["url"]]  # imports may name a URL under it
+    registry: dict[str, Any] = {"apiKeys": [entry]}
     if jwt_issuer is not None:
         registry["jwt"] = [jwt_issuer]
     return registry
@@ -103,20 +106,30 @@ def _create_table(client: Any, name: str, ttl_attribute: str | None) -> None:
         )
 
 
-def _create_queues(client: Any, visibility_timeout_s: int) -> tuple[str, str, str]:
+def _create_queues(
+    client: Any,
+    name: str,
+    dlq_name: str,
+    *,
+    visibility_timeout_s: int,
+    retention_s: int,
+    max_receive_count: int,
+) -> tuple[str, str, str]:
+    """A queue with its dead-letter queue (redrive after `max_receive_count` receives):
+    (queue URL, queue ARN, DLQ URL)."""
     dlq_url = client.create_queue(
-        QueueName=r.DLQ_NAME, Attributes={"MessageRetentionPeriod": str(r.DLQ_RETENTION_S)}
+        QueueName=dlq_name, Attributes={"MessageRetentionPeriod": str(r.DLQ_RETENTION_S)}
     )["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
     redrive = {
         "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
-        "maxReceiveCount": str(r.MAX_RECEIVE_COUNT),
+        "maxReceiveCount": str(max_receive_count),
     }
     queue_url = client.create_queue(
-        QueueName=r.QUEUE_NAME,
+        QueueName=name,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout_s),
-            "MessageRetentionPeriod": str(r.QUEUE_RETENTION_S),
+            "MessageRetentionPeriod": str(retention_s),
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]
@@ -172,17 +185,32 @@ def bootstrap(
     inbox_bucket: str = r.DEFAULT_INBOX_BUCKET,
     visibility_timeout_s: int = r.QUEUE_VISIBILITY_TIMEOUT_S,
     jwt_issuer: dict[str, Any] | None = None,
+    callback: dict[str, str] | None = None,
 ) -> Deployed:
     """Idempotent: running it twice against the same moto leaves one of everything."""
     secrets = aws_client("secretsmanager", endpoint_url)
     _put_secret(secrets, r.WIX_CREDENTIALS_SECRET, wix_credentials)
-    _put_secret(
-        secrets, r.CALLERS_SECRET, dev_caller_registry(dev_key_sha256, inbox_bucket, jwt_issuer)
-    )
+    registry = dev_caller_registry(dev_key_sha256, inbox_bucket, jwt_issuer, callback)
+    _put_secret(secrets, r.CALLERS_SECRET, registry)
     dynamodb = aws_client("dynamodb", endpoint_url)
     _create_table(dynamodb, r.JOBS_TABLE, r.JOBS_TTL_ATTRIBUTE)
     sqs = aws_client("sqs", endpoint_url)
-    queue_url, queue_arn, dlq_url = _create_queues(sqs, visibility_timeout_s)
+    queue_url, queue_arn, dlq_url = _create_queues(
+        sqs,
+        r.QUEUE_NAME,
+        r.DLQ_NAME,
+        visibility_timeout_s=visibility_timeout_s,
+        retention_s=r.QUEUE_RETENTION_S,
+        max_receive_count=r.MAX_RECEIVE_COUNT,
+    )
+    callback_queue_url, _, callback_dlq_url = _create_queues(
+        sqs,
+        r.CALLBACK_QUEUE_NAME,
+        r.CALLBACK_DLQ_NAME,
+        visibility_timeout_s=r.CALLBACK_VISIBILITY_TIMEOUT_S,
+        retention_s=r.CALLBACK_RETENTION_S,
+        max_receive_count=r.CALLBACK_MAX_ATTEMPTS,
+    )
     _allow_s3_to_send(sqs, queue_url, queue_arn, inbox_bucket)
     _create_inbox(aws_client("s3", endpoint_url), inbox_bucket, queue_arn)
     return Deployed(
@@ -193,4 +221,6 @@ def bootstrap(
         jobs_table=r.JOBS_TABLE,
         wix_secret_id=r.WIX_CREDENTIALS_SECRET,
         callers_secret_id=r.CALLERS_SECRET,
+        callback_queue_url=callback_queue_url,
+        callback_dlq_url=callback_dlq_url,
     )

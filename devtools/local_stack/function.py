@@ -3,9 +3,11 @@ function's configuration), the handler imported once (cold start), then invocati
 
     python -m local_stack.function api    --listen-fd N --ready-fd R --lifeline-fd L
     python -m local_stack.function worker --queue-url Q --ready-fd R --lifeline-fd L [--wait-time S]
+    python -m local_stack.function callbacks --queue-url Q ...
 
-`api` serves the inherited listening socket through the local gateway; `worker` runs the SQS
-loop. The process exits when the parent's lifeline pipe closes (the stack stopped or died).
+`api` serves the inherited listening socket through the local gateway; `worker` and `callbacks`
+run the SQS loop (Lambda's event source mapping, with the function's batch settings). The
+process exits when the parent's lifeline pipe closes (the stack stopped or died).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from typing import Any
 
 from local_stack.child import exit_when_parent_goes, signal_ready
-from local_stack.resources import FUNCTIONS, SQS_BATCH_SIZE, SQS_BATCHING_WINDOW_S
+from local_stack.resources import FUNCTIONS
 
 
 def import_handler(spec: str) -> Any:
@@ -61,14 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         from local_stack.bootstrap import aws_client
         from local_stack.worker_loop import WorkerLoop
 
+        assert spec.batch is not None, f"{spec.key} is not an SQS-triggered function"
+        batch_size, batching_window_s = spec.batch
         sqs = aws_client("sqs", os.environ["AWS_ENDPOINT_URL"])
         runner = WorkerLoop(
             handler,
             sqs=sqs,
             queue_url=args.queue_url,
             wait_time_s=args.wait_time,
-            batch_size=SQS_BATCH_SIZE,
-            batching_window_s=SQS_BATCHING_WINDOW_S,
+            batch_size=batch_size,
+            batching_window_s=batching_window_s,
+            label=spec.key,
             **common,
         )
         serve = runner.run_forever

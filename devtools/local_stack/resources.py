@@ -26,6 +26,15 @@ SQS_BATCH_SIZE = 4
 SQS_BATCHING_WINDOW_S = 2
 """Parameter WorkerBatchingWindowSeconds's default."""
 
+CALLBACK_QUEUE_NAME = "wix-relay-callbacks"
+CALLBACK_DLQ_NAME = "wix-relay-callbacks-dlq"
+CALLBACK_VISIBILITY_TIMEOUT_S = 360
+CALLBACK_RETENTION_S = 345600
+CALLBACK_MAX_ATTEMPTS = 8
+"""Parameter CallbackMaxAttempts's default: the callback queue's maxReceiveCount."""
+CALLBACK_BATCH_SIZE = 10
+"""The CallbackFunction's SQS event BatchSize (no batching window)."""
+
 JOBS_TABLE = "wix-relay-jobs"
 TABLE_KEY = "id"
 """Partition key (string) of the jobs table."""
@@ -66,6 +75,7 @@ PARAMETER_DEFAULTS = {
     "RELAY_WORKER_CONCURRENCY": str(SQS_BATCH_SIZE),
     "RELAY_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
     "RELAY_READY_CHECKS": "10",
+    "RELAY_CALLBACK_MAX_ATTEMPTS": str(CALLBACK_MAX_ATTEMPTS),
 }
 """Values the template gives from its parameters' defaults (a shell variable overrides)."""
 
@@ -83,6 +93,10 @@ class FunctionSpec:
     """Its own variables that name resources or parameters (resolved by the local stack)."""
     fixed: Mapping[str, str] = field(default_factory=dict)
     """Its own variables with literal values in the template."""
+    batch: tuple[int, float] | None = None
+    """An SQS-triggered function: its event source mapping's batch size and batching window."""
+    local: Mapping[str, str] = field(default_factory=dict)
+    """Variables only the local stack sets (never in the template)."""
 
 
 API_FUNCTION = FunctionSpec(
@@ -113,5 +127,23 @@ WORKER_FUNCTION = FunctionSpec(
         "RELAY_FOLDER_ROOT",
         "RELAY_ROUTES",
     ),
+    batch=(SQS_BATCH_SIZE, SQS_BATCHING_WINDOW_S),
 )
-FUNCTIONS = {spec.key: spec for spec in (API_FUNCTION, WORKER_FUNCTION)}
+CALLBACK_FUNCTION = FunctionSpec(
+    "callbacks",
+    f"{STACK_NAME}-CallbackFunction",
+    "wix_relay.handlers.callbacks.handler",
+    256,
+    60,
+    (
+        "RELAY_CALLERS_SECRET_ID",
+        "RELAY_CALLBACK_QUEUE_URL",
+        "RELAY_CALLBACK_DLQ_URL",
+        "RELAY_CALLBACK_MAX_ATTEMPTS",
+    ),
+    batch=(CALLBACK_BATCH_SIZE, 0.0),
+    # Local only: the dev receiver is http on loopback (local_stack/webhook_receiver.py);
+    # deployed, the sender allows only https to public addresses.
+    local={"RELAY_CALLBACK_ALLOW_LOOPBACK": "true"},
+)
+FUNCTIONS = {spec.key: spec for spec in (API_FUNCTION, WORKER_FUNCTION, CALLBACK_FUNCTION)}

@@ -1,7 +1,9 @@
 """The whole local stack: moto (server mode), the Wix emulator, the bootstrap, the API function
-behind the local gateway, the worker function on its queue, and the demo page — on loopback.
+behind the local gateway, the worker function on its queue, the callback function on the
+callback queue, the dev key's webhook receiver, and the demo page — on loopback.
 
-moto, the emulator and the demo page run in this process (threads); each relay function runs in
+moto, the emulator, the receiver and the demo page run in this process (threads); each relay
+function runs in
 its own process with its own environment, as on Lambda. `start_stack(StackConfig(...))` is used by
 `python -m local_stack` and by the e2e test fixture (ports 0 = free ports).
 """
@@ -28,6 +30,7 @@ from local_stack.bootstrap import DEV_POLICY, Deployed, bootstrap, dev_caller_re
 from local_stack.child import REPO_ROOT, ChildFailed, ChildProcess
 from local_stack.demo_server import DemoServer
 from local_stack.dev_identity import DevIdentityProvider, merge_registries
+from local_stack.webhook_receiver import WebhookReceiver
 
 LOOPBACK = "127.0.0.1"
 ENV_FILE = "env.json"
@@ -37,7 +40,13 @@ ENV_FILE = "env.json"
 # WIX_EMULATOR_* configure the embedded emulator (EmulatorConfig.from_env reads them all); they
 # are not the functions' configuration either (and WIX_EMULATOR_API_KEY is a credential).
 STACK_VARIABLES = frozenset(
-    {"RELAY_PORT", "RELAY_DEMO_PORT", "AWS_ENDPOINT_PORT", "RELAY_DEV_API_KEY"}
+    {
+        "RELAY_PORT",
+        "RELAY_DEMO_PORT",
+        "AWS_ENDPOINT_PORT",
+        "RELAY_DEV_API_KEY",
+        "RELAY_CALLBACK_RECEIVER_PORT",
+    }
 )
 EMULATOR_PREFIX = "WIX_EMULATOR_"
 WIX_API_KEY_VARIABLES = ("WIX_API_KEY", "WIX_SITE_ID")
@@ -94,6 +103,8 @@ class StackConfig:
     relay's Wix secret holds."""
     aws_port: int = 4566
     demo_port: int = 8000
+    receiver_port: int = 0
+    """The dev key's callback receiver (RELAY_CALLBACK_RECEIVER_PORT; 0 = any free port)."""
     dev_api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     dev_key_generated: bool = True
     inbox_bucket: str = r.DEFAULT_INBOX_BUCKET
@@ -129,6 +140,7 @@ class StackConfig:
             emulator=emulator,
             aws_port=_port(env, "AWS_ENDPOINT_PORT", 4566),
             demo_port=_port(env, "RELAY_DEMO_PORT", 8000),
+            receiver_port=_port(env, "RELAY_CALLBACK_RECEIVER_PORT", 0),
             inbox_bucket=env.get("RELAY_INBOX_BUCKET", "").strip() or r.DEFAULT_INBOX_BUCKET,
             real_wix=real_wix_credentials(env),
             relay_env=passthrough,
@@ -153,6 +165,8 @@ class RunningStack:
     started_in_s: float
     identity: DevIdentityProvider | None = None
     """The demo page's identity provider (its JWKS is in the caller registry)."""
+    receiver: WebhookReceiver | None = None
+    """The dev key's callback URL: every delivery verified with `standardwebhooks`."""
     notes: list[str] = field(default_factory=list)
     """Things the banner must say (e.g. how RELAY_CALLERS_JSON was treated)."""
     _stoppers: list[Any] = field(default_factory=list, repr=False)
@@ -212,10 +226,10 @@ def function_environment(
         "RELAY_QUEUE_URL": deployed.queue_url,
         "RELAY_CALLERS_SECRET_ID": deployed.callers_secret_id,
         "RELAY_CORS_ORIGINS": ",".join(origins),
-        # Local: the emulator's key is given directly (WIX_EVENTS_PUBLIC_KEY, below), and there
-        # is no callback queue yet (callbacks are logged as due, not sent).
+        "RELAY_CALLBACK_QUEUE_URL": deployed.callback_queue_url,
+        "RELAY_CALLBACK_DLQ_URL": deployed.callback_dlq_url,
+        # Local: the emulator's key is given directly (WIX_EVENTS_PUBLIC_KEY, below).
         "WIX_EVENTS_PUBLIC_KEY_SECRET_ID": "",
-        "RELAY_CALLBACK_QUEUE_URL": "",
     }
     overrides = {
         k: v
@@ -224,6 +238,7 @@ def function_environment(
     }
     env = {name: resolved[name] for name in (*r.GLOBAL_VARIABLES, *function.variables)}
     env.update(function.fixed)
+    env.update(function.local)
     env.update(overrides)
     if events_public_key:
         # Local only: deployed, the key is a secret (WIX_EVENTS_PUBLIC_KEY_SECRET_ID). The API
@@ -295,7 +310,7 @@ def _start_function(
     name: str | None = None,
 ) -> ChildProcess:
     args = [spec.key]
-    if spec is r.WORKER_FUNCTION:  # what the SQS event source mapping knows, not the function
+    if spec.batch is not None:  # what the SQS event source mapping knows, not the function
         args += ["--queue-url", queue_url]
     fds: tuple[int, ...] = ()
     if listen is not None:
@@ -306,6 +321,25 @@ def _start_function(
     return ChildProcess(
         name or spec.key, "local_stack.function", args, env, pass_fds=fds, log_dir=log_dir
     )
+
+
+def _queue_of(spec: r.FunctionSpec, deployed: Deployed) -> str:
+    """The queue an SQS-triggered function's event source mapping polls."""
+    return deployed.callback_queue_url if spec is r.CALLBACK_FUNCTION else deployed.queue_url
+
+
+def _log_to(config: StackConfig, name: str) -> Any:
+    """A line logger: to <log_dir>/<name>.log, or to this terminal."""
+    if config.log_dir is None:
+        return None  # the receiver's default: stderr
+    config.log_dir.mkdir(parents=True, exist_ok=True)
+    path = config.log_dir / f"{name}.log"
+
+    def log(line: str) -> None:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+    return log
 
 
 def _start_emulator(config: EmulatorConfig, port: int) -> Any:
@@ -343,6 +377,7 @@ def _write_env_file(stack: RunningStack) -> None:
         "wixApiBaseUrl": stack.wix_api_base_url,
         "wixEmulatorUrl": stack.emulator_url,
         "demoUrl": stack.demo_url,
+        "callbackReceiverUrl": stack.receiver.base_url if stack.receiver else None,
         "devApiKey": stack.config.dev_api_key,
         "inboxBucket": stack.deployed.inbox_bucket,
         "functions": {
@@ -354,7 +389,10 @@ def _write_env_file(stack: RunningStack) -> None:
 
 
 def _keep_dev_callers(
-    env: dict[str, dict[str, str]], config: StackConfig, jwt_issuer: dict[str, Any]
+    env: dict[str, dict[str, str]],
+    config: StackConfig,
+    jwt_issuer: dict[str, Any],
+    callback: dict[str, str],
 ) -> list[str]:
     """A RELAY_CALLERS_JSON from the shell wins over the dev registry's secret; merge the dev key
     and the demo's issuer into it (in place) so neither is silently disabled."""
@@ -362,7 +400,10 @@ def _keep_dev_callers(
     if given is None:
         return []
     dev = dev_caller_registry(
-        hashlib.sha256(config.dev_api_key.encode()).hexdigest(), config.inbox_bucket, jwt_issuer
+        hashlib.sha256(config.dev_api_key.encode()).hexdigest(),
+        config.inbox_bucket,
+        jwt_issuer,
+        callback,
     )
     merged, note = merge_registries(given, dev)
     for function_env in env.values():
@@ -385,6 +426,7 @@ def start_stack(config: StackConfig) -> RunningStack:
         for port, variable in (
             (config.aws_port, "AWS_ENDPOINT_PORT"),
             (config.demo_port, "RELAY_DEMO_PORT"),
+            (config.receiver_port, "RELAY_CALLBACK_RECEIVER_PORT"),
             (0 if config.real_wix else config.emulator_port, "WIX_EMULATOR_PORT"),
         ):
             _ensure_free(port, variable)
@@ -416,6 +458,9 @@ def start_stack(config: StackConfig) -> RunningStack:
         identity = DevIdentityProvider(LOOPBACK)
         stoppers.append(identity.stop)
         jwt_issuer = identity.registry_entry(DEV_POLICY)
+        receiver = WebhookReceiver(LOOPBACK, config.receiver_port, log=_log_to(config, "receiver"))
+        stoppers.append(receiver.stop)
+        callback = {"url": receiver.url, "secret": receiver.secret}
         aws_url = _moto_url(moto)
         deployed = bootstrap(
             aws_url,
@@ -424,6 +469,7 @@ def start_stack(config: StackConfig) -> RunningStack:
             inbox_bucket=config.inbox_bucket,
             visibility_timeout_s=config.visibility_timeout_s,
             jwt_issuer=jwt_issuer,
+            callback=callback,
         )
         demo = DemoServer(config.demo_port, relay_url=relay_url, token=identity.issue)
         stoppers.append(demo.stop)
@@ -440,14 +486,14 @@ def start_stack(config: StackConfig) -> RunningStack:
             )
             for spec in r.FUNCTIONS.values()
         }
-        notes = _keep_dev_callers(env, config, jwt_issuer)
+        notes = _keep_dev_callers(env, config, jwt_issuer, callback)
         processes = [
             _start_function(
                 spec,
                 process_environment(spec, env[spec.key]),
                 handler=config.handlers.get(spec.key),
                 listen=listen if spec is r.API_FUNCTION else None,
-                queue_url=deployed.queue_url,
+                queue_url=_queue_of(spec, deployed),
                 log_dir=config.log_dir,
             )
             for spec in r.FUNCTIONS.values()
@@ -482,6 +528,7 @@ def start_stack(config: StackConfig) -> RunningStack:
             env_file=config.state_dir / ENV_FILE,
             started_in_s=time.monotonic() - started,
             identity=identity,
+            receiver=receiver,
             notes=notes,
             _stoppers=stoppers,
         )

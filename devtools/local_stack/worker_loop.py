@@ -1,6 +1,7 @@
-"""What Lambda's SQS event source mapping does, locally: long-poll the queue, invoke the worker
-with a batch event, delete what succeeded and leave `batchItemFailures` to come back after the
-visibility timeout (and, after maxReceiveCount receives, to move to the DLQ).
+"""What Lambda's SQS event source mapping does, locally: long-poll the queue, invoke the function
+(the worker, or the callback function on the callback queue) with a batch event, delete what
+succeeded and leave `batchItemFailures` to come back after the visibility timeout (and, after
+maxReceiveCount receives, to move to the DLQ).
 
 Event shape: AWS "Using Lambda with Amazon SQS" and `sam local generate-event sqs receive-message`.
 """
@@ -80,8 +81,10 @@ class WorkerLoop:
         wait_time_s: int = 20,
         batch_size: int = SQS_BATCH_SIZE,
         batching_window_s: float = 0.0,
+        label: str = "worker",
     ) -> None:
         self.handler = handler
+        self.label = label
         self.sqs = sqs
         self.queue_url = queue_url
         self.function_name = function_name
@@ -136,7 +139,8 @@ class WorkerLoop:
                 ],
             )
         print(
-            f"[worker] batch of {len(messages)}: {len(done)} done, {len(failed)} left for retry",
+            f"[{self.label}] batch of {len(messages)}: {len(done)} done, "
+            f"{len(failed)} left for retry",
             file=sys.stderr,
         )
         return failed

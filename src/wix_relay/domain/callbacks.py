@@ -12,6 +12,15 @@ v1,<base64 HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>`, the secret being th
 `whsec_`. Checked against the `standardwebhooks` package in the tests.
 
 The secret never appears in a repr, a log or an answer: `CallbackSecret` hides it.
+
+The outbox: the transition that ends an upload or job writes, in the same conditional write,
+`callbackOutbox {"webhookId", "state": "sending"}` (`CallbackOutbox`); after the SQS send it
+becomes `queued`. A send that fails marks it `failed` and fails the request that made the
+transition (`CallbackNotQueued`, a retryable 503); its retry — finding the record ended with the
+callback `failed` (or `sending` for longer than `OUTBOX_STALE_S`: the sender stopped) — queues it
+with the same `webhook-id`. A concurrent duplicate that finds it `sending` leaves it to the
+transition's writer. A callback is never lost between the transition and the queue, and never
+queued under two ids.
 """
 
 from __future__ import annotations
@@ -28,9 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from wix_relay.domain.errors import RelayError
+
 __all__ = [
+    "OUTBOX_FIELD",
     "CallbackEventType",
     "CallbackMessage",
+    "CallbackNotQueued",
+    "CallbackOutbox",
     "CallbackSecret",
     "CallbackTarget",
     "backoff_delay",
@@ -242,3 +256,61 @@ def backoff_delay(attempt: int, base_s: float, max_s: float) -> int:
     if attempt < 1:
         return 0
     return int(min(max_s, base_s * 2 ** min(attempt - 1, 32)))
+
+
+OUTBOX_FIELD = "callbackOutbox"
+"""The attribute of an upload record or a job that holds its `CallbackOutbox`."""
+OUTBOX_STALE_S = 60
+"""A callback still `sending` this long after its transition was never sent (the sender
+stopped between the two): any retry sends it. Longer than any SQS send takes."""
+OutboxState = Literal["sending", "failed", "queued"]
+
+
+@dataclass(frozen=True)
+class CallbackOutbox:
+    """The callback of an ended upload or job: its `webhook-id` (made once, with the transition)
+    and where it is: `sending` (the transition's writer is queueing it), `failed` (that send
+    failed: the next retry queues it), `queued` (on the callback queue)."""
+
+    webhook_id: str
+    state: OutboxState = "sending"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"webhookId": self.webhook_id, "state": self.state}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> CallbackOutbox | None:
+        """None for anything that is not an outbox (an older record has none)."""
+        if not isinstance(doc, Mapping):
+            return None
+        webhook_id, state = doc.get("webhookId"), doc.get("state")
+        if not isinstance(webhook_id, str) or not webhook_id:
+            return None
+        return cls(webhook_id, state if state in ("failed", "queued") else "sending")
+
+    @classmethod
+    def due(cls) -> CallbackOutbox:
+        return cls(new_webhook_id())
+
+    def to(self, state: OutboxState) -> CallbackOutbox:
+        return CallbackOutbox(self.webhook_id, state)
+
+    def retry_due(self, ended_at_s: float | None, now_s: float) -> bool:
+        """Whether a retry (not the transition's writer) must queue it: its send failed, or
+        it is still `sending` long after the transition (or the time is unknown)."""
+        if self.state == "failed":
+            return True
+        if self.state == "queued":
+            return False
+        return ended_at_s is None or now_s - ended_at_s >= OUTBOX_STALE_S
+
+
+@dataclass
+class CallbackNotQueued(RelayError):
+    """503: the upload or job has ended (stored), but its callback could not be put on the
+    queue; a retry of the same request queues it (with the same webhook-id)."""
+
+    status: int = 503
+    code: str = "CALLBACK_NOT_QUEUED"
+    retryable: bool = True
+    retry_after_s: float | None = 5

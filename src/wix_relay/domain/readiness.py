@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from urllib.parse import quote
 
+from wix_relay.domain.callbacks import OUTBOX_FIELD, CallbackOutbox
 from wix_relay.domain.jobs import utc_now
 
 __all__ = [
@@ -286,6 +287,9 @@ class UploadRecord:
     error: Mapping[str, str] | None = None
     callback_ref: str | None = None
     callback_url: str | None = None
+    callback_outbox: CallbackOutbox | None = None
+    """Written with the transition that ended the record when a callback is due
+    (domain/callbacks.py, "The outbox")."""
 
     @classmethod
     def issued(
@@ -348,6 +352,7 @@ class UploadRecord:
             "error": None if self.error is None else dict(self.error),
             "callbackRef": self.callback_ref,
             "callbackUrl": self.callback_url,
+            OUTBOX_FIELD: None if self.callback_outbox is None else self.callback_outbox.to_dict(),
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         return item
@@ -369,6 +374,7 @@ class UploadRecord:
             error=dict(item["error"]) if isinstance(item.get("error"), Mapping) else None,
             callback_ref=_opt(item.get("callbackRef")),
             callback_url=_opt(item.get("callbackUrl")),
+            callback_outbox=CallbackOutbox.from_dict(item.get(OUTBOX_FIELD)),
         )
 
     def to_public(self, status_path: str | None = None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Partner callbacks: queue one when an upload or import ends, deliver it from the queue.
 
-`queue_callback` builds the event (domain/callbacks.py), gives it its `webhook-id` once and puts
-`{"webhookId", "url", "callbackRef", "body"}` on the callback queue. `deliver_callback_message` is
+`queue_callback` builds the event (domain/callbacks.py) and puts `{"webhookId", "url",
+"callbackRef", "body"}` on the callback queue; the `webhook-id` is the one the ended record's
+outbox holds (made once, with the transition: services/readiness.py). `deliver_callback_message` is
 the consumer of one SQS record: it looks the caller's secret up, signs this attempt (a fresh
 `webhook-timestamp`, the same `webhook-id`), POSTs through the SSRF-safe sender and
 
@@ -64,11 +65,13 @@ def queue_callback(
     kind: SubjectKind,
     status_document: Mapping[str, Any],
     timestamp: str | None = None,
+    webhook_id: str | None = None,
 ) -> CallbackMessage:
-    """Enqueue the callback for a finished (`ready` / `failed`) upload or import."""
+    """Enqueue the callback for a finished (`ready` / `failed`) upload or import; `webhook_id`:
+    the one its outbox holds (services/readiness.py), so a re-send is the same event."""
     event = callback_event(kind, status_document, timestamp)
     message = CallbackMessage(
-        webhook_id=new_webhook_id(),
+        webhook_id=webhook_id or new_webhook_id(),
         url=url,
         callback_ref=callback_ref,
         body=encode_event(event).decode("utf-8"),

@@ -5,7 +5,16 @@ events (`accept_event`, `POST /v1/wix/events`), a caller reporting the file its 
 became (`report_file`), a read that finds Wix already done (`file_for`), and the worker's
 delayed checks (`settle`, `file_reached`). Each transition is one conditional write on the state
 that was read, so duplicates, retries and races move a record exactly once; the winner of that
-write (and only it) enqueues the partner callback, if the caller has one.
+write (and only it) gives the record its callback outbox (a webhook-id, `queued: false`) in that
+same write, when the caller has a callback.
+
+The callback is then queued and the outbox marked `queued: true`. When the SQS send fails, the
+request that made the transition fails with `CallbackNotQueued` (503, retryable): the Wix event
+route answers 503 and forgets the event's dedupe marker, so Wix's redelivery comes through; the
+worker's record is redelivered; a caller's report is retried. Each of these retries finds the
+record ended with its callback not yet queued and queues it, under the same webhook-id. A status
+read (`GET /v1/uploads/{id}`) of such a record also queues it (best effort: the read answers).
+A duplicate after the callback was queued queues nothing.
 
 Events: verified (RS256, the Wix app's public key) before anything else; de-duplicated on the
 event id (a conditional put with a TTL; forgotten again when processing fails, so Wix's retry
@@ -15,19 +24,28 @@ owner item `file#<file id>`. An event the relay cannot place is acknowledged (20
 counted (`WixEventUnmatched`) — its state stays stored, so a later report or worker write finds
 it (`settle`). No Wix call on this path.
 
-Metrics: `WixEventAccepted{reason=<outcome>}`, `ReadinessTransition{reason=<kind>.<status>}`.
+Metrics: `WixEventAccepted{reason=<outcome>}`, `ReadinessTransition{reason=<kind>.<status>}`,
+`CallbackNotQueued`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wix_relay.domain.callbacks import (
+    OUTBOX_FIELD,
+    CallbackNotQueued,
+    CallbackOutbox,
+    OutboxState,
+)
 from wix_relay.domain.errors import InvalidInput, NotFound, RelayError
-from wix_relay.domain.jobs import JobError, WixFileRef
+from wix_relay.domain.jobs import Job, JobError, WixFileRef
 from wix_relay.domain.readiness import (
+    ENDED,
     FileOwner,
     Outcome,
     SubjectKind,
@@ -35,6 +53,7 @@ from wix_relay.domain.readiness import (
     check_reported_file,
     file_document,
     folder_chain,
+    parse_time,
     subject_of,
 )
 from wix_relay.domain.wix_events import FileFailed, FileReady, WixEvent
@@ -43,6 +62,7 @@ from wix_relay.services.uploads import wix_errors_as_relay_errors
 
 if TYPE_CHECKING:
     from wix_relay.domain.callbacks import CallbackTarget
+    from wix_relay.domain.callbacks import SubjectKind as CallbackKind
     from wix_relay.domain.callers import Caller
     from wix_relay.integrations.event_store import EventStore
     from wix_relay.integrations.upload_store import UploadStore
@@ -177,7 +197,10 @@ class Readiness:
         uploads = self.ports.uploads
         for _ in range(TRANSITION_ATTEMPTS):
             record = uploads.get(upload_id)
-            if record is None or record.ended:
+            if record is None:
+                return False
+            if record.ended:  # e.g. the retry of a transition whose callback was not queued
+                self._send_upload_callback(record)
                 return False
             if record.file_id not in (None, file_id):
                 logger.warning(
@@ -187,12 +210,12 @@ class Readiness:
                 return False
             if not self._owns(FileOwner(file_id, "upload", upload_id, record.caller_id)):
                 return False
-            moved = record.reach(outcome)
+            moved = replace(
+                record.reach(outcome), callback_outbox=self._outbox(record.callback_ref)
+            )
             if uploads.replace(moved, record):
                 self._moved("upload", moved.id, outcome.status)
-                self._queue_callback(
-                    "upload", moved.callback_ref, moved.callback_url, moved.to_public()
-                )
+                self._send_upload_callback(moved, retry=False)
                 return True
         return False
 
@@ -200,6 +223,9 @@ class Readiness:
         store = self.ports.uploads
         for _ in range(TRANSITION_ATTEMPTS):
             job = store.get_job(job_id)
+            if job is not None and job.status in ENDED:
+                self._send_job_callback(job)
+                return False
             # Only an `uploaded` job waits for Wix; before that the worker has not recorded the
             # file yet (it calls `settle` after it has), after it the job has ended.
             if job is None or job.status != "uploaded":
@@ -229,17 +255,30 @@ class Readiness:
                     ),
                     file=ref,
                 )
+            moved = _with_outbox(moved, self._outbox(_opt(job.extra.get("callbackRef"))))
             if store.replace_job(moved, job):
                 self._moved("job", moved.id, outcome.status)
-                extra = moved.extra
-                self._queue_callback(
-                    "import",
-                    _opt(extra.get("callbackRef")),
-                    _opt(extra.get("callbackUrl")),
-                    moved.to_public(),
-                )
+                self._send_job_callback(moved, retry=False)
                 return True
         return False
+
+    def job_ended(self, job_id: str, *, ended_here: bool) -> None:
+        """The worker's side of the outbox, for a job it found or left `ready | failed`:
+        queue a callback that is due and not queued yet (a retry after a failed send), and —
+        `ended_here`: this attempt wrote the end itself (a failure before Wix had the file) —
+        first give it its outbox. Raises `CallbackNotQueued` when the send fails."""
+        store = self.ports.uploads
+        job = store.get_job(job_id)
+        if job is None or job.status not in ENDED:
+            return
+        ref = _opt(job.extra.get("callbackRef"))
+        if ended_here and ref is not None and OUTBOX_FIELD not in job.extra:
+            due = _with_outbox(job, self._outbox(ref))
+            if due is job or not store.replace_job(due, job):
+                return  # no queue, or another attempt got there first (it sends it)
+            self._send_job_callback(due, retry=False)
+            return
+        self._send_job_callback(job)
 
     def _owns(self, owner: FileOwner) -> bool:
         """Claim the file for this upload/job; False (logged) when another one owns it."""
@@ -256,32 +295,101 @@ class Readiness:
         emit("ReadinessTransition", reason=f"{kind}.{status}")
         logger.info("readiness", extra={"subject_id": subject_id, "kind": kind, "status": status})
 
-    def _queue_callback(
-        self,
-        kind: str,
-        callback_ref: str | None,
-        url: str | None,
-        document: Mapping[str, Any],
-    ) -> None:
-        queue = self.ports.callbacks
+    # --- the callback outbox (domain/callbacks.py) -----------------------------------------
+    def _outbox(self, callback_ref: str | None) -> CallbackOutbox | None:
+        """The outbox a transition writes: a fresh webhook-id when the caller has callbacks."""
         if callback_ref is None:
+            return None
+        if self.ports.callbacks is None:
+            logger.error("a callback is due but RELAY_CALLBACK_QUEUE_URL is not set")
+            return None
+        return CallbackOutbox.due()
+
+    def _send_upload_callback(self, record: UploadRecord, *, retry: bool = True) -> None:
+        outbox, ref = record.callback_outbox, record.callback_ref
+        if outbox is None or ref is None:
             return
+        uploads = self.ports.uploads
+
+        def write(state: OutboxState) -> bool:
+            return uploads.replace(replace(record, callback_outbox=outbox.to(state)), record)
+
+        self._deliver(outbox, "upload", ref, record.callback_url, record, write=write, retry=retry)
+
+    def _send_job_callback(self, job: Job, *, retry: bool = True) -> None:
+        outbox = CallbackOutbox.from_dict(job.extra.get(OUTBOX_FIELD))
+        ref = _opt(job.extra.get("callbackRef"))
+        if outbox is None or ref is None:
+            return
+        store = self.ports.uploads
+
+        def write(state: OutboxState) -> bool:
+            return store.replace_job(_with_outbox(job, outbox.to(state)), job)
+
+        url = _opt(job.extra.get("callbackUrl"))
+        self._deliver(outbox, "import", ref, url, job, write=write, retry=retry)
+
+    def _deliver(
+        self,
+        outbox: CallbackOutbox,
+        kind: CallbackKind,
+        callback_ref: str,
+        url: str | None,
+        ended: UploadRecord | Job,
+        *,
+        write: Callable[[OutboxState], bool],
+        retry: bool,
+    ) -> None:
+        """Queue the outbox's callback: the transition's writer (`retry=False`) always; a
+        retry only when the writer's send failed or never happened (`retry_due`). The event is
+        built from the ended record (its `updatedAt` is the event's timestamp), so a re-send is
+        the same event. Then the outbox is marked (`queued` / `failed`) with a write on the same
+        status and updatedAt; `CallbackNotQueued` when SQS refused the send."""
+        if retry and not outbox.retry_due(parse_time(ended.updated_at), self._clock()):
+            return
+        queue = self.ports.callbacks
         if url is None:
             target = self.ports.callback_target(callback_ref)
             url = None if target is None else target.url
-        if url is None or queue is None:
-            if queue is None:
-                logger.error("a callback is due but RELAY_CALLBACK_QUEUE_URL is not set")
+        context = {"webhook_id": outbox.webhook_id, "subject_id": ended.id}
+        if queue is None or url is None:
+            logger.error("a due callback has no queue or no URL; not sent", extra=context)
             return
         from wix_relay.services.callbacks import queue_callback
 
-        queue_callback(
-            queue,
-            callback_ref=callback_ref,
-            url=url,
-            kind="upload" if kind == "upload" else "import",
-            status_document=document,
-        )
+        try:
+            queue_callback(
+                queue,
+                callback_ref=callback_ref,
+                url=url,
+                kind=kind,
+                status_document=ended.to_public(),
+                timestamp=ended.updated_at,
+                webhook_id=outbox.webhook_id,
+            )
+        except Exception as exc:
+            emit("CallbackNotQueued")
+            logger.exception("the callback could not be queued; a retry queues it", extra=context)
+            self._mark(write, "failed", context)
+            raise CallbackNotQueued(
+                "the status is stored, but its callback could not be queued yet; retry"
+            ) from exc
+        self._mark(write, "queued", context)
+
+    @staticmethod
+    def _mark(
+        write: Callable[[OutboxState], bool], state: OutboxState, context: Mapping[str, Any]
+    ) -> None:
+        """Best effort: a `queued` mark that fails means one more send under the same
+        webhook-id (receivers de-duplicate); a `failed` one, a retry after `OUTBOX_STALE_S`."""
+        try:
+            write(state)
+        except Exception:
+            logger.warning(
+                "the callback outbox could not be marked",
+                extra={**context, "state": state},
+                exc_info=True,
+            )
 
     # --- what callers read -------------------------------------------------------------------
     def upload_status(self, caller: Caller, upload_id: str, wait_s: float = 0) -> UploadRecord:
@@ -290,7 +398,11 @@ class Readiness:
         deadline = self._clock() + min(max(wait_s, 0.0), MAX_WAIT_S)
         for delay in _delays():
             record = self._own_record(caller, upload_id)
-            if record.ended or self._clock() + delay > deadline:
+            if record.ended:
+                with contextlib.suppress(CallbackNotQueued):  # logged; the read still answers
+                    self._send_upload_callback(record)
+                return record
+            if self._clock() + delay > deadline:
                 return record
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -302,7 +414,8 @@ class Readiness:
         if not isinstance(file_id, str) or not file_id or len(file_id) > 200:
             raise InvalidInput("fileId must be the Wix file id the upload answered")
         record = self._own_record(caller, upload_id)
-        if record.file_id == file_id:
+        if record.file_id == file_id:  # a repeated report (a retry after CALLBACK_NOT_QUEUED)
+            self._send_upload_callback(record)
             return record
         if record.file_id is not None or record.ended:
             raise RelayError(
@@ -416,6 +529,12 @@ def _delays() -> Any:
     yield from POLL_S
     while True:
         yield POLL_S[-1]
+
+
+def _with_outbox(job: Job, outbox: CallbackOutbox | None) -> Job:
+    if outbox is None:
+        return job
+    return replace(job, extra={**job.extra, OUTBOX_FIELD: outbox.to_dict()})
 
 
 def _opt(value: Any) -> str | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from wix_relay.config import Settings, TransferSettings
+from wix_relay.domain.callbacks import CallbackNotQueued
 from wix_relay.domain.callers import normalize_folder
 from wix_relay.domain.destinations import Route, parse_routes
 from wix_relay.domain.jobs import (
@@ -139,6 +140,8 @@ class ReadinessService(Protocol):
 
     def settle(self, subject: tuple[SubjectKind, str], file_id: str) -> bool: ...
 
+    def job_ended(self, job_id: str, *, ended_here: bool) -> None: ...
+
 
 class CheckQueue(Protocol):
     def send_check(self, job_id: str, check: int, delay_s: int) -> str: ...
@@ -157,6 +160,8 @@ class ReadinessHooks:
 
 
 UNCONFIRMED = "READINESS_UNCONFIRMED"
+CALLBACK_RETRY_S = 10
+"""A record whose job ended but whose callback could not be queued comes back this soon."""
 
 
 def check_delay(first_delay_s: int, check: int) -> int:
@@ -214,6 +219,10 @@ class Relay:
         try:
             for item in items:
                 self.run_item(item, last_attempt=last_attempt, until=until)
+        except CallbackNotQueued:
+            if self.redelivery is not None:
+                self._delay(record, CALLBACK_RETRY_S)
+            raise
         except RetryLater as retry:
             retry_after = throttle_retry_after(retry)
             if retry_after is None or self.redelivery is None:
@@ -333,6 +342,7 @@ class Relay:
         try:
             claimed = self._claim(fresh, stored, until, info)
             if isinstance(claimed, Outcome):
+                self._ended(claimed)
                 return self._recorded(claimed)
             outcome = run_job(
                 claimed, self.ports, self.options, last_attempt=last_attempt, info=info
@@ -344,6 +354,8 @@ class Relay:
             )
             raise
         except RetryLater as retry:
+            if retry.job.status == "failed":  # the last attempt: failed for good
+                self._ended(Outcome(retry.job))
             logger.warning(
                 "relay failed; will be retried" if not last_attempt else "relay failed for good",
                 extra={"reason": retry.error.code, "detail": retry.error.message},
@@ -395,6 +407,7 @@ class Relay:
         """The job is `uploaded`: hand it to the readiness service (Wix answered READY/FAILED
         already) or leave it to the events (`settle` one that came first), else schedule the
         first delayed check. Never fails the relay: the upload is recorded."""
+        self._ended(outcome)
         hooks, job = self.readiness, outcome.job
         if hooks is None or job.status != "uploaded" or job.file is None:
             return
@@ -407,15 +420,27 @@ class Relay:
                 hooks.service().settle(subject, job.file.id)
             elif hooks.max_checks > 0:
                 hooks.checks().send_check(job.id, 1, check_delay(hooks.first_delay_s, 1))
+        except CallbackNotQueued:
+            raise  # the job has ended; its redelivery queues the callback (same webhook-id)
         except Exception:
             logger.exception("readiness follow-up failed; the job stays uploaded")
             emit("ReadinessCheck", reason="error")
+
+    def _ended(self, outcome: Outcome) -> None:
+        """An import that ended in this attempt (a failure), or was found ended (a redelivery
+        after its callback could not be queued): its callback is queued now, through the
+        outbox (services/readiness.py). Raises CallbackNotQueued: the record is redelivered."""
+        hooks, job = self.readiness, outcome.job
+        if hooks is not None and job.status in ("ready", "failed") and "callbackRef" in job.extra:
+            hooks.service().job_ended(job.id, ended_here=not outcome.skipped)
 
     def _check(self, item: ReadinessCheck) -> Result:
         """One delayed readiness check (events off): one get-file call, then the transition,
         the next check, or — after the last — the job stays `uploaded` with the reason."""
         hooks = self.readiness
         job = self.ports.jobs.get(item.job_id)
+        if job is not None:
+            self._ended(Outcome(job, skipped=True))
         if hooks is None or job is None or job.status != "uploaded" or job.file is None:
             return {"jobId": item.job_id, "status": job.status if job else "missing"}
         file_id = job.file.id

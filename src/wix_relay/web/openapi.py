@@ -83,7 +83,7 @@ ROUTE_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
         "400": ("INVALID_EVENT", "EVENT_TOO_LARGE"),
         "401": ("INVALID_EVENT_SIGNATURE",),
         "500": ("CONFIGURATION_ERROR",),
-        "503": ("EVENTS_NOT_CONFIGURED", "SERVICE_UNAVAILABLE"),
+        "503": ("EVENTS_NOT_CONFIGURED", "SERVICE_UNAVAILABLE", "CALLBACK_NOT_QUEUED"),
     },
     "getUpload": {"400": ("INVALID_INPUT",), "404": ("NOT_FOUND",)},
     "reportUploadFile": {
@@ -92,6 +92,7 @@ ROUTE_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
         "409": ("UPLOAD_ALREADY_REPORTED",),
         "429": ("THROTTLED",),
         "502": ("WIX_UPSTREAM_ERROR",),
+        "503": ("CALLBACK_NOT_QUEUED",),
         "504": ("WIX_TIMEOUT",),
     },
     "getFile": {
@@ -99,6 +100,7 @@ ROUTE_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
         "404": ("NOT_FOUND",),
         "429": ("THROTTLED",),
         "502": ("WIX_UPSTREAM_ERROR",),
+        "503": ("CALLBACK_NOT_QUEUED",),
         "504": ("WIX_TIMEOUT",),
     },
 }

@@ -176,7 +176,7 @@ def test_invoke_runs_one_event_against_the_stack(local_stack: Any) -> None:
 def test_env_file_names_what_invoke_needs(local_stack: Any) -> None:
     document = json.loads(Path(local_stack.env_file).read_text())
     assert document["devApiKey"] == DEV_API_KEY
-    assert set(document["functions"]) == {"api", "worker"}
+    assert set(document["functions"]) == {"api", "worker", "callbacks"}
 
 
 def test_the_printed_commands_work(local_stack: Any, tmp_path: Path) -> None:
@@ -196,6 +196,8 @@ def test_the_printed_commands_work(local_stack: Any, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert '"status":"ok"' in result.stdout.replace(" ", "")
+    compact = result.stdout.replace(" ", "")  # the upload's callback, at the receiver:
+    assert '"type":"upload.ready"' in compact and '"verified":true' in compact, result.stdout
     assert stored(local_stack, "/dev", "sample.png") is not None  # the upload-URL flow
     entry = wait_for(
         lambda: stored(local_stack, "/any/folder", "photo.png"), "the S3 flow", local_stack

@@ -20,6 +20,7 @@ LOCAL_ONLY = {
     "AWS_DEFAULT_REGION",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
+    *r.CALLBACK_FUNCTION.local,  # http to the loopback receiver: local only, never deployed
 }
 
 
@@ -40,6 +41,13 @@ def default(template: dict[str, Any], parameter: str) -> Any:
     return template["Parameters"][parameter]["Default"]
 
 
+FUNCTIONS = [
+    (r.API_FUNCTION, "ApiFunction"),
+    (r.WORKER_FUNCTION, "WorkerFunction"),
+    (r.CALLBACK_FUNCTION, "CallbackFunction"),
+]
+
+
 def local_env(spec: r.FunctionSpec) -> dict[str, str]:
     deployed = Deployed("b", "q", "arn:q", "dlq", "jobs", "wix", "callers")
     return function_environment(
@@ -53,9 +61,7 @@ def local_env(spec: r.FunctionSpec) -> dict[str, str]:
     )
 
 
-@pytest.mark.parametrize(
-    ("spec", "logical_id"), [(r.API_FUNCTION, "ApiFunction"), (r.WORKER_FUNCTION, "WorkerFunction")]
-)
+@pytest.mark.parametrize(("spec", "logical_id"), FUNCTIONS)
 def test_functions_match(template: dict[str, Any], spec: r.FunctionSpec, logical_id: str) -> None:
     props = resource(template, logical_id)
     assert props["Handler"] == spec.handler
@@ -72,9 +78,7 @@ def test_functions_match(template: dict[str, Any], spec: r.FunctionSpec, logical
 RESOLVED_LOCALLY = {"WixApiBaseUrl", "WixUploadHosts", "CorsAllowedOrigins"}
 
 
-@pytest.mark.parametrize(
-    ("spec", "logical_id"), [(r.API_FUNCTION, "ApiFunction"), (r.WORKER_FUNCTION, "WorkerFunction")]
-)
+@pytest.mark.parametrize(("spec", "logical_id"), FUNCTIONS)
 def test_parameter_values_are_the_defaults(
     template: dict[str, Any], spec: r.FunctionSpec, logical_id: str
 ) -> None:
@@ -124,6 +128,21 @@ def test_queue_and_inbox_wiring_match(template: dict[str, Any]) -> None:
     assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert default(template, "WorkerBatchSize") == r.SQS_BATCH_SIZE
     assert default(template, "WorkerBatchingWindowSeconds") == r.SQS_BATCHING_WINDOW_S
+
+
+def test_callback_queue_and_function_wiring_match(template: dict[str, Any]) -> None:
+    queue = resource(template, "CallbackQueue")
+    assert queue["VisibilityTimeout"] == r.CALLBACK_VISIBILITY_TIMEOUT_S
+    assert queue["MessageRetentionPeriod"] == r.CALLBACK_RETENTION_S
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "CallbackMaxAttempts"}
+    assert default(template, "CallbackMaxAttempts") == r.CALLBACK_MAX_ATTEMPTS
+    dlq = resource(template, "CallbackDeadLetterQueue")
+    assert dlq["MessageRetentionPeriod"] == r.DLQ_RETENTION_S
+    sqs_event = resource(template, "CallbackFunction")["Events"]["Callbacks"]["Properties"]
+    assert sqs_event["Queue"] == {"Fn::GetAtt": ["CallbackQueue", "Arn"]}
+    assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert r.CALLBACK_FUNCTION.batch == (sqs_event["BatchSize"], 0.0)
+    assert "MaximumBatchingWindowInSeconds" not in sqs_event
 
 
 def test_secret_names_match(template: dict[str, Any]) -> None:
