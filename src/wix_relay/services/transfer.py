@@ -150,7 +150,8 @@ class Ports:
 SPENT_TOKEN_CODES = frozenset({"UPLOAD_TOKEN_ALREADY_USED", "UPLOAD_TOKEN_EXPIRED"})
 """[guess: the emulator's codes] a single-use URL already used: a file may exist."""
 SAVE_RETRY_DELAYS_S = (0.2, 1.0, 3.0)
-"""After Wix returned the file, recording it is retried this often (after boto3's own retries)."""
+"""After Wix returned the file, recording it is retried this often (after the AWS client's own
+retries)."""
 
 
 class _Attempt:
