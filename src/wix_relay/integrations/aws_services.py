@@ -76,6 +76,32 @@ def deserialize(value: Mapping[str, Any]) -> Any:
     raise TypeError(f"Unsupported DynamoDB type {tag}")
 
 
+def put_if(
+    client: Any,
+    table_name: str,
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> bool:
+    """PutItem of a plain item under `condition` (plain `values`, `#name` placeholders); False
+    when DynamoDB refuses the condition. Either kind of DynamoDB client (`aws_clients`)."""
+    request: dict[str, Any] = {"TableName": table_name, "Item": serialize_item(item)}
+    if condition is not None:
+        request["ConditionExpression"] = condition
+        used = {k: v for k, v in (names or {}).items() if k in condition}
+        if used:
+            request["ExpressionAttributeNames"] = used
+        if values:
+            request["ExpressionAttributeValues"] = serialize_item(values)
+    try:
+        client.put_item(**request)
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 # --- the JSON-protocol services ----------------------------------------------------------------
 class ConditionalCheckFailedException(AwsError):
     """DynamoDB refused a conditional write."""

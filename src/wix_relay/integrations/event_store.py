@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.integrations.aws_clients import LazyClient
-from wix_relay.integrations.aws_services import deserialize_item, serialize_item
+from wix_relay.integrations.aws_services import deserialize_item, put_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,16 +53,13 @@ class EventStore:
     def first_sighting(self, event_id: str, ttl_s: int) -> bool:
         """Mark the event seen; True only for the first delivery within `ttl_s`."""
         now = int(self._clock())
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=serialize_item({"id": EVENT_PREFIX + event_id, "expiresAt": now + ttl_s}),
-                ConditionExpression="attribute_not_exists(id) OR expiresAt <= :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return put_if(
+            self.client,
+            self.table_name,
+            {"id": EVENT_PREFIX + event_id, "expiresAt": now + ttl_s},
+            "attribute_not_exists(id) OR expiresAt <= :now",
+            values={":now": now},
+        )
 
     def forget(self, event_id: str) -> None:
         """Drop the marker (the event could not be processed: Wix's retry must be)."""
@@ -89,17 +86,14 @@ class EventStore:
             "eventId": event_id,
             "expiresAt": int(self._clock()) + ttl_s,
         }
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=serialize_item(item),
-                ConditionExpression="attribute_not_exists(id) OR #seq < :seq",
-                ExpressionAttributeNames={"#seq": "sequence"},
-                ExpressionAttributeValues={":seq": {"N": str(sequence)}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return put_if(
+            self.client,
+            self.table_name,
+            item,
+            "attribute_not_exists(id) OR #seq < :seq",
+            values={":seq": sequence},
+            names={"#seq": "sequence"},
+        )
 
     def latest(self, file_id: str) -> FileState | None:
         response = self.client.get_item(

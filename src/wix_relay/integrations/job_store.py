@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.jobs import ClaimLost, Job
 from wix_relay.integrations.aws_clients import LazyClient
-from wix_relay.integrations.aws_services import deserialize_item, serialize_item
+from wix_relay.integrations.aws_services import deserialize_item, put_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
 DEFAULT_RETENTION_S = 30 * 24 * 3600
+PLACEHOLDERS = {"#status": "status", "#owner": "owner"}
+"""The attribute names the stores' conditions spell as placeholders."""
 
 
 class JobStore:
@@ -79,19 +81,7 @@ class JobStore:
     def _put(
         self, job: Job, condition: str | None = None, values: dict[str, Any] | None = None
     ) -> bool:
-        item = job.to_item()
-        item["expiresAt"] = int(time.time()) + self.retention_s
-        request: dict[str, Any] = {"TableName": self.table_name, "Item": serialize_item(item)}
-        if condition is not None:
-            request["ConditionExpression"] = condition
-            names = {"#status": "status", "#owner": "owner"}
-            used = {k: v for k, v in names.items() if k in condition}
-            if used:
-                request["ExpressionAttributeNames"] = used
-            if values:
-                request["ExpressionAttributeValues"] = serialize_item(values)
-        try:
-            self.client.put_item(**request)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        item = {**job.to_item(), "expiresAt": int(time.time()) + self.retention_s}
+        return put_if(
+            self.client, self.table_name, item, condition, values=values, names=PLACEHOLDERS
+        )

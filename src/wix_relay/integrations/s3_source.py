@@ -18,7 +18,7 @@ from wix_relay.domain.errors import (
     SourceUnavailable,
 )
 from wix_relay.domain.jobs import ObjectInfo, ObjectRef
-from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_clients import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -42,11 +42,7 @@ class S3Source:
     def __init__(self, client: S3Client | None = None) -> None:
         self._client = client
 
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            self._client = aws_client("s3")
-        return self._client
+    client: LazyClient[S3Client] = LazyClient("s3")
 
     def _params(self, ref: ObjectRef) -> dict[str, Any]:
         params: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from wix_relay.domain.jobs import Job
 from wix_relay.domain.readiness import FILE_OWNER_PREFIX, FileOwner, UploadRecord
 from wix_relay.integrations.aws_clients import LazyClient
-from wix_relay.integrations.aws_services import deserialize_item, serialize_item
-from wix_relay.integrations.job_store import DEFAULT_RETENTION_S
+from wix_relay.integrations.aws_services import deserialize_item, put_if
+from wix_relay.integrations.job_store import DEFAULT_RETENTION_S, PLACEHOLDERS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -95,17 +95,6 @@ class UploadStore:
 
     def _put(self, item: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
         item = {**item, "expiresAt": int(self._clock()) + self.retention_s}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Item": serialize_item(item),
-            "ConditionExpression": condition,
-        }
-        if "#status" in condition:
-            request["ExpressionAttributeNames"] = {"#status": "status"}
-        if values:
-            request["ExpressionAttributeValues"] = serialize_item(values)
-        try:
-            self.client.put_item(**request)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return put_if(
+            self.client, self.table_name, item, condition, values=values, names=PLACEHOLDERS
+        )
