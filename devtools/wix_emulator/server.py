@@ -124,6 +124,7 @@ class Request(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         self._started = time.monotonic()
         self._logged = False
+        self._generation = self.store.generation
         self.request_id = new_request_id()
         self.status_sent = 0
         self.identity = ""
@@ -176,6 +177,8 @@ class Request(BaseHTTPRequestHandler):
         if self._logged:
             return
         self._logged = True
+        if self._generation != self.store.generation:
+            return  # began before a reset: not part of what the log now describes
         self.store.requests.append(
             {
                 "requestId": self.request_id,
@@ -207,14 +210,21 @@ class Request(BaseHTTPRequestHandler):
     def _before_wix_call(self, route: Route) -> None:
         latency = self.faults.latency_for(route.endpoint)
         if latency:
-            time.sleep(latency / 1000)
+            self._sleep(latency / 1000)
         fault = self.faults.take(route.endpoint)
         if fault is not None:
             self._apply_fault(fault)
 
+    def _sleep(self, seconds: float) -> None:
+        """An injected wait; a reset during it cuts the call, which then changes nothing (a
+        late call from an earlier test never lands in the next one's state or request log)."""
+        time.sleep(seconds)
+        if self._generation != self.store.generation:
+            self.cut_connection()
+
     def _apply_fault(self, fault: Fault) -> None:
         if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)
+            self._sleep(fault.delay_ms / 1000)
         if fault.cut_after_bytes is not None:
             if self.endpoint in ("upload", "tus-patch"):
                 self.cut_after = fault.cut_after_bytes  # the endpoint stores K bytes, then cuts

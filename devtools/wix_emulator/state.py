@@ -108,6 +108,9 @@ class Store:
         self.tus: dict[str, TusUpload] = {}
         self.oauth_tokens: dict[str, float] = {}  # token -> expiry
         self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
+        # Bumped by every reset: a call that began before it (e.g. one sleeping in an injected
+        # delay) belongs to the forgotten era and must neither log nor change anything after it.
+        self.generation = 0
         # One site, one app instance: every authenticated call shares one bucket.
         self.rate_bucket: TokenBucket | None = None
         # Files waiting to reach READY/FAILED: (ready_at, seq, file id), watched by the
@@ -127,6 +130,7 @@ class Store:
     def reset(self, *, tokens: bool = False) -> None:
         """Forget every file, folder, upload token and TUS upload (OAuth tokens only if asked)."""
         with self.lock:
+            self.generation += 1
             self.files.clear()
             self.folders.clear()
             self.folder_ids.clear()

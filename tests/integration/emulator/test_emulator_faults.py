@@ -6,6 +6,8 @@ import base64
 import hashlib
 import os
 import socket
+import threading
+import time
 from urllib.parse import urljoin
 
 import pytest
@@ -178,6 +180,33 @@ def test_fault_listing_clear_and_reset(wix: WixCalls, wix_emulator: RunningEmula
     assert len(wix_emulator.files()) == 1
     wix_emulator.reset()
     assert wix_emulator.files() == []
+
+
+def test_a_call_still_waiting_at_a_reset_is_cut_and_forgotten(
+    wix: WixCalls, wix_emulator: RunningEmulator
+) -> None:
+    """A call held by an injected delay when the test that made it ends must not show up in the
+    next test's request log or state (the session emulator is shared)."""
+    wix_emulator.add_fault("generate-upload-url", delay_ms=1500)
+    outcome: list[object] = []
+
+    def late_call() -> None:
+        try:
+            outcome.append(wix.generate(mimeType="image/png").status_code)
+        except requests.ConnectionError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=late_call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not wix_emulator.faults()["faults"] == [] and time.monotonic() < deadline:
+        time.sleep(0.02)  # the fault was taken: the call is inside its delay
+    wix_emulator.reset()
+    caller.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], requests.ConnectionError)
+    assert wix_emulator.requests() == []
+    assert wix.generate(mimeType="image/png").status_code == 200  # a new call is served
+    assert [r["status"] for r in wix_emulator.requests()] == [200]
 
 
 def test_request_log_and_request_ids(wix: WixCalls, wix_emulator: RunningEmulator) -> None:
