@@ -118,7 +118,7 @@ class Runtime:
         from wix_relay.integrations.secrets import TtlCache, secrets_manager_reader
 
         return TtlCache(
-            secrets_manager_reader(self.settings, self.session), self.settings.secrets_ttl_s
+            secrets_manager_reader(lambda: self._aws("secretsmanager")), self.settings.secrets_ttl_s
         )
 
     @cached_property

@@ -1,37 +1,55 @@
-"""GetSecretValue through our signed requests call, against moto in server mode."""
+"""GetSecretValue through the container's Secrets Manager client (boto3-free with environment
+credentials, boto3 without), against moto in server mode."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
 
-from wix_relay.integrations.aws_http import AwsCredentials, SecretReadError, read_secret_string
+from wix_relay.integrations.aws_clients import aws_client
+from wix_relay.integrations.aws_services import SecretsManagerHttpClient
+from wix_relay.integrations.secrets import SecretUnavailable, secrets_manager_reader
+
+
+def _reader(aws: str) -> tuple[object, object]:
+    client = aws_client("secretsmanager", session=requests.Session(), endpoint_url=aws)
+    return client, secrets_manager_reader(lambda: client)
 
 
 def test_reads_a_secret_from_moto(aws: str) -> None:
     boto3.client("secretsmanager").create_secret(Name="relay/wix", SecretString='{"k": "v"}')
-    with requests.Session() as session:
-        value = read_secret_string(
-            "relay/wix", region="us-east-1", endpoint_url=aws, session=session
-        )
-    assert value == '{"k": "v"}'
+    client, read = _reader(aws)
+    assert isinstance(client, SecretsManagerHttpClient)  # Lambda's credentials are in the env
+    assert read("relay/wix") == '{"k": "v"}'  # type: ignore[operator]
 
 
-def test_missing_secret_is_a_typed_error_without_secret_material(aws: str) -> None:
-    creds = AwsCredentials("AKIDEXAMPLE", "canary-aws-secret-123", "canary-token-456")
-    with requests.Session() as session, pytest.raises(SecretReadError) as caught:
-        read_secret_string(
-            "relay/absent", region="us-east-1", endpoint_url=aws, session=session, credentials=creds
-        )
-    assert caught.value.not_found
-    assert "relay/absent" in str(caught.value)
-    assert "ResourceNotFoundException" in str(caught.value)
+def test_missing_secret_is_a_configuration_error_without_secret_material(
+    aws: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "canary-aws-secret-123")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "canary-token-456")
+    _, read = _reader(aws)
+    with caplog.at_level(logging.ERROR), pytest.raises(SecretUnavailable) as caught:
+        read("relay/absent")  # type: ignore[operator]
+    assert (caught.value.status, caught.value.code) == (500, "CONFIGURATION_ERROR")
+    (record,) = [r for r in caplog.records if r.getMessage() == "secret read failed"]
+    assert record.__dict__["reason"] == "ResourceNotFoundException"
+    assert record.__dict__["secret_id"] == "relay/absent"
     for canary in ("canary-aws-secret-123", "canary-token-456"):
-        assert canary not in str(caught.value)
-        assert canary not in repr(caught.value)
+        assert canary not in str(caught.value) and canary not in repr(caught.value)
+        assert canary not in caplog.text
+
+
+def test_an_unreachable_secrets_manager_is_retryable(aws: str) -> None:
+    with socket_closed() as url:  # the environment is moto's (`aws`), the address is not
+        _, read = _reader(url)
+        with pytest.raises(SecretUnavailable) as caught:
+            read("relay/wix")  # type: ignore[operator]
+    assert (caught.value.status, caught.value.code) == (503, "SERVICE_UNAVAILABLE")
 
 
 def test_without_environment_credentials_boto3_finds_them_elsewhere(
@@ -43,9 +61,21 @@ def test_without_environment_credentials_boto3_finds_them_elsewhere(
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
-    assert AwsCredentials.from_environment() is None
-    with requests.Session() as session:
-        value = read_secret_string(
-            "relay/other", region="us-east-1", endpoint_url=aws, session=session
-        )
-    assert value == "plain"
+    client, read = _reader(aws)
+    assert not isinstance(client, SecretsManagerHttpClient)  # a boto3 client
+    assert read("relay/other") == "plain"  # type: ignore[operator]
+
+
+class socket_closed:
+    """An address nothing listens on (bound, then closed)."""
+
+    def __enter__(self) -> str:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        return None

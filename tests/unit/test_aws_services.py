@@ -101,6 +101,7 @@ class _Recorder(requests.Session):
             "ChangeMessageVisibility",
             {"QueueUrl": "https://q", "ReceiptHandle": "r+/=", "VisibilityTimeout": 0},
         ),
+        ("secretsmanager", "get_secret_value", "GetSecretValue", {"SecretId": "relay/wix"}),
     ],
 )
 def test_json_requests_are_what_botocore_serializes(
@@ -138,6 +139,7 @@ WIRE_CALLS = [
         "change_message_visibility",
         {"QueueUrl": "q", "ReceiptHandle": "r", "VisibilityTimeout": 0},
     ),
+    ("secretsmanager", "get_secret_value", {"SecretId": "relay/ü wix"}),
     ("s3", "head_object", {"Bucket": "inbox", "Key": "a b/ü+%.jpg", "VersionId": "v/1"}),
     ("s3", "get_object", {"Bucket": "in.box", "Key": "k", "Range": "bytes=5-", "IfMatch": '"e"'}),
 ]

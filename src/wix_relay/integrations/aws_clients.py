@@ -2,9 +2,9 @@
 one per service per container; they honour `AWS_ENDPOINT_URL` (moto in local mode).
 
 The one switch between the two kinds: with credentials in the environment (Lambda's), DynamoDB,
-SQS and S3 get the boto3-free clients of `aws_services` (SigV4 over `requests`, botocore's
-retries; ~0.3 s less on a worker's first object); without them, boto3 clients, which find every
-other credential source (profiles, SSO, container roles).
+SQS, S3 and Secrets Manager get the boto3-free clients of `aws_services` (SigV4 over `requests`,
+botocore's retries; ~0.3 s less on a worker's first object); without them, boto3 clients, which
+find every other credential source (profiles, SSO, container roles).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import requests
 
 DEFAULT_POOL_CONNECTIONS = 16
-HTTP_SERVICES = frozenset({"dynamodb", "sqs", "s3"})
+HTTP_SERVICES = frozenset({"dynamodb", "sqs", "s3", "secretsmanager"})
 _build_lock = threading.Lock()
 
 

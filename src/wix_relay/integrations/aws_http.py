@@ -2,10 +2,11 @@
 
 Why not boto3 here: `import boto3` and building a client cost ~0.15 s + ~0.07 s per service of
 cold start (docs/benchmarks.md, cold start), more than the rest of a first request. The API reads
-its Wix credential (Secrets Manager), the worker reads S3 and writes DynamoDB and SQS through this
-module (`integrations/aws_services.py` holds the three small clients) when the environment has
-credentials, as on Lambda (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN);
-elsewhere `aws_clients.aws_client` builds boto3 clients, which know every credential source.
+its secrets (Secrets Manager) and writes DynamoDB, the worker reads S3 and writes DynamoDB and
+SQS through this module (`integrations/aws_services.py` holds the four small clients) when the
+environment has credentials, as on Lambda (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN); elsewhere `aws_clients.aws_client` builds boto3 clients, which know every
+credential source.
 
 - Signing is the documented AWS Signature Version 4 algorithm, headers or query string (S3's
   presigned URLs); tests/unit/test_aws_http*.py check it against botocore's own `SigV4Auth`,
@@ -607,72 +608,3 @@ class AwsHttp:
         return response, Outcome(
             operation, status, None, answer, b"" if stream else response.content
         )
-
-
-# --- Secrets Manager ----------------------------------------------------------------------------
-class SecretReadError(RuntimeError):
-    """A secret could not be read. The message names the secret id and AWS's error type only."""
-
-    def __init__(self, secret_id: str, reason: str, *, not_found: bool = False) -> None:
-        super().__init__(f"cannot read secret {secret_id!r}: {reason}")
-        self.not_found = not_found
-
-
-def read_secret_string(
-    secret_id: str,
-    *,
-    region: str,
-    endpoint_url: str | None,
-    session: requests.Session,
-    timeout: tuple[float, float] = (3.05, 10.0),
-    credentials: AwsCredentials | None = None,
-) -> str:
-    """GetSecretValue → SecretString. Raises SecretReadError (no secret material in it)."""
-    creds = credentials or AwsCredentials.from_environment()
-    if creds is None:
-        return _read_with_boto3(secret_id, region, endpoint_url)
-    url = (endpoint_url or f"https://secretsmanager.{region}.amazonaws.com").rstrip("/")
-    http = AwsHttp(
-        AwsEndpoint("secretsmanager", region, url, session, timeout), credentials=lambda: creds
-    )
-    headers = {
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "secretsmanager.GetSecretValue",
-    }
-    body = json.dumps({"SecretId": secret_id}).encode()
-    try:
-        response = http.send(
-            "GetSecretValue", "POST", url + "/", headers, body, parse_error=json_error
-        )
-    except AwsError as exc:
-        raise SecretReadError(
-            secret_id, exc.code, not_found=exc.code == "ResourceNotFoundException"
-        ) from None
-    except requests.RequestException as exc:
-        raise SecretReadError(secret_id, type(exc).__name__) from None
-    try:
-        secret = json.loads(response.content).get("SecretString")
-    except (ValueError, AttributeError):
-        secret = None
-    if not isinstance(secret, str):
-        raise SecretReadError(secret_id, "the secret has no SecretString")
-    return secret
-
-
-def _read_with_boto3(secret_id: str, region: str, endpoint_url: str | None) -> str:
-    import boto3  # only without environment credentials: boto3 knows every other source
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
-    try:
-        secret = client.get_secret_value(SecretId=secret_id).get("SecretString")
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
-        raise SecretReadError(
-            secret_id, code, not_found=code == "ResourceNotFoundException"
-        ) from None
-    except BotoCoreError as exc:
-        raise SecretReadError(secret_id, type(exc).__name__) from None
-    if not isinstance(secret, str):
-        raise SecretReadError(secret_id, "the secret has no SecretString")
-    return secret

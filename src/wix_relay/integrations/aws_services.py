@@ -176,6 +176,14 @@ class SQSHttpClient(JsonClient):
         return self.call("ChangeMessageVisibility", params)
 
 
+class SecretsManagerHttpClient(JsonClient):
+    target_prefix = "secretsmanager"
+    content_type = "application/x-amz-json-1.1"
+
+    def get_secret_value(self, **params: Any) -> dict[str, Any]:
+        return self.call("GetSecretValue", params)
+
+
 # --- S3 (REST: the object's URL, headers in and out) --------------------------------------------
 META_PREFIX = "x-amz-meta-"
 
@@ -297,16 +305,17 @@ def _object_fields(response: requests.Response) -> dict[str, Any]:
 
 
 # --- construction --------------------------------------------------------------------------------
-CLIENTS: dict[str, type[DynamoDBHttpClient | SQSHttpClient]] = {
+CLIENTS: dict[str, type[JsonClient]] = {
     "dynamodb": DynamoDBHttpClient,
     "sqs": SQSHttpClient,
+    "secretsmanager": SecretsManagerHttpClient,
 }
 
 
 def http_client(
     service: str, *, region: str, endpoint_url: str | None, session: requests.Session
-) -> DynamoDBHttpClient | SQSHttpClient | S3HttpClient:
-    """The boto3-free client for `service` (dynamodb, sqs or s3)."""
+) -> JsonClient | S3HttpClient:
+    """The boto3-free client for `service` (dynamodb, sqs, secretsmanager or s3)."""
     url = (endpoint_url or f"https://{service}.{region}.amazonaws.com").rstrip("/")
     http = AwsHttp(AwsEndpoint(service, region, url, session))
     if service == "s3":

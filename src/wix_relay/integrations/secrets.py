@@ -1,9 +1,10 @@
 """The Wix credential and the caller registry, read from Secrets Manager (or a local file / env
 variable for the registry) and cached per container with a TTL (`Settings.secrets_ttl_s`).
 
-Secrets Manager is read with the boto3-free SigV4 reader (`integrations.aws_http`), not Powertools
-`parameters`: importing `parameters` imports boto3, which would add ~0.3-0.5 s to the first
-request of every cold container. The cache gives the same semantics as `get_secret(max_age=ttl)`.
+Secrets Manager is read with the container's client (`aws_clients.aws_client`: SigV4 over
+`requests` when Lambda's credentials are in the environment), not Powertools `parameters`:
+importing `parameters` imports boto3, which would add ~0.3-0.5 s to the first request of every
+cold container. The cache gives the same semantics as `get_secret(max_age=ttl)`.
 Secret values never appear in a log line or an error message: errors name the secret id only.
 """
 
@@ -21,8 +22,6 @@ from wix_relay.domain.errors import RelayError
 from wix_relay.observability import logger
 
 if TYPE_CHECKING:
-    import requests
-
     from wix_relay.config import Settings
     from wix_relay.integrations.wix import Credentials
 
@@ -73,23 +72,28 @@ class TtlCache:
             self._entries.pop(name, None)
 
 
-def secrets_manager_reader(settings: Settings, session: requests.Session) -> Reader:
-    """GetSecretValue → SecretString, mapped to SecretUnavailable."""
-    from wix_relay.integrations.aws_http import SecretReadError, read_secret_string
+def secrets_manager_reader(client: Callable[[], Any]) -> Reader:
+    """GetSecretValue → SecretString through the container's Secrets Manager client
+    (`aws_clients.aws_client`: boto3-free with environment credentials), mapped to
+    SecretUnavailable. The log names the secret id and the error code, never a value."""
 
     def read(secret_id: str) -> str:
         try:
-            return read_secret_string(
-                secret_id,
-                region=settings.aws.region,
-                endpoint_url=settings.aws.endpoint_url,
-                session=session,
-            )
-        except SecretReadError as exc:
-            logger.error("secret read failed", extra={"secret_id": secret_id, "reason": str(exc)})
-            raise _unavailable("a secret", transient=not exc.not_found) from None
+            secret = client().get_secret_value(SecretId=secret_id).get("SecretString")
+        except Exception as exc:  # AwsError / ClientError (`.response`), a transport error
+            error = getattr(exc, "response", None) or {}
+            code = str(error.get("Error", {}).get("Code") or type(exc).__name__)
+            logger.error("secret read failed", extra={"secret_id": secret_id, "reason": code})
+            raise _unavailable("a secret", transient=code != NOT_FOUND) from None
+        if not isinstance(secret, str):
+            logger.error("the secret has no SecretString", extra={"secret_id": secret_id})
+            raise _unavailable("a secret", transient=True)
+        return secret
 
     return read
+
+
+NOT_FOUND = "ResourceNotFoundException"
 
 
 def _json_object(text: str, what: str) -> Mapping[str, Any]:
