@@ -57,6 +57,7 @@ from wix_relay.services.transfer import (
     RetryLater,
     TransferOptions,
     job_error,
+    prefetching,
     run_job,
     sends_at_once,
 )
@@ -340,13 +341,15 @@ class Relay:
         assert named is not None
         logger.thread_safe_append_keys(job_id=named.id)
         try:
-            claimed = self._claim(fresh, stored, until, info)
-            if isinstance(claimed, Outcome):
-                self._ended(claimed)
-                return self._recorded(claimed)
-            outcome = run_job(
-                claimed, self.ports, self.options, last_attempt=last_attempt, info=info
-            )
+            # the object's GET runs while the job is claimed and the upload URL generated
+            with prefetching(self.ports, named, info, self.options) as ports:
+                claimed = self._claim(fresh, stored, until, info)
+                if isinstance(claimed, Outcome):
+                    self._ended(claimed)
+                    return self._recorded(claimed)
+                outcome = run_job(
+                    claimed, ports, self.options, last_attempt=last_attempt, info=info
+                )
             self._follow_up(outcome)
         except (ClaimHeld, ClaimLost) as exc:
             logger.info(

@@ -6,8 +6,10 @@ integrations implement (S3, the Wix client, DynamoDB).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -147,6 +149,77 @@ class Ports:
     jobs: JobRepository
 
 
+class PrefetchedSource:
+    """The object's GET started in a thread as soon as its version is known, so that its
+    answer (S3's first byte) arrives while the job is claimed and the upload URL generated.
+    `open` of that version at offset 0 returns it, once; every other read opens anew (a
+    re-send after a 5xx, a resumed TUS chunk). `close` drops it unused (a claim refused, a
+    failure before the upload). Nothing is written anywhere: the GET is as pinned as any."""
+
+    def __init__(self, source: ObjectSource, ref: ObjectRef) -> None:
+        self._source, self._ref = source, ref
+        self._answer: tuple[Readable | None, BaseException | None] = (None, None)
+        self._taken = False
+        self._thread = threading.Thread(target=self._get, name="s3-prefetch", daemon=True)
+        self._thread.start()
+
+    def _get(self) -> None:
+        try:
+            self._answer = (self._source.open(self._ref), None)
+        except BaseException as exc:  # raised where the body is asked for
+            self._answer = (None, exc)
+
+    def _take(self) -> Readable | None:
+        if self._taken:
+            return None
+        self._taken = True
+        self._thread.join()
+        body, error = self._answer
+        self._answer = (None, None)
+        if error is not None:
+            raise error
+        return body
+
+    def open(self, ref: ObjectRef, offset: int = 0) -> Readable:
+        body = self._take() if (ref, offset) == (self._ref, 0) else None
+        return body if body is not None else self._source.open(ref, offset)
+
+    def head(self, ref: ObjectRef) -> ObjectInfo:
+        return self._source.head(ref)
+
+    def presign_get(self, ref: ObjectRef, expires_s: int) -> str:
+        return self._source.presign_get(ref, expires_s)
+
+    def close(self) -> None:
+        try:
+            body = self._take()
+        except Exception:
+            return  # the GET failed and nobody needed it
+        if body is not None:
+            body.close()
+
+
+@contextmanager
+def prefetching(
+    ports: Ports, job: Job, info: ObjectInfo | None, options: TransferOptions
+) -> Iterator[Ports]:
+    """`ports` whose source has the object's GET under way (`PrefetchedSource`) when the job
+    will stream it: upload and resumable mode, the version known (`info`, the HEAD). Import
+    mode hands Wix a URL instead. An unused GET is closed when the block ends."""
+    try:
+        ref = None if info is None else pinned_source(job.source, info)
+    except SourceChanged:
+        ref = None  # run_job records it
+    if ref is None or info is None or planned_mode(job, info.size, options) == "import":
+        yield ports
+        return
+    source = PrefetchedSource(ports.source, ref)
+    try:
+        yield replace(ports, source=source)
+    finally:
+        source.close()
+
+
 SPENT_TOKEN_CODES = frozenset({"UPLOAD_TOKEN_ALREADY_USED", "UPLOAD_TOKEN_EXPIRED"})
 """[guess: the emulator's codes] a single-use URL already used: a file may exist."""
 SAVE_RETRY_DELAYS_S = (0.2, 1.0, 3.0)
@@ -257,22 +330,7 @@ def wix_refused(exc: BaseException) -> bool:
 
 def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job, ConcreteMode]:
     """Pin the object version, decide the destination and the concrete mode."""
-    expected = job.source
-    if (
-        expected.etag
-        and info.ref.etag
-        and expected.etag != info.ref.etag
-        and not (expected.version_id and expected.version_id != "null")
-    ):
-        raise SourceChanged(
-            f"s3://{expected.bucket}/{expected.key} changed since the job was created"
-        )
-    source = replace(
-        expected,
-        version_id=info.ref.version_id or expected.version_id,
-        etag=expected.etag or info.ref.etag,
-        size=info.size,
-    )
+    source = pinned_source(job.source, info)
     if job.destination is None:  # an S3 event: the route and the object decide
         route = match_route(options.routes, options.default_route, source.bucket, source.key)
         destination = object_destination(source.key, info.metadata, route)
@@ -284,6 +342,26 @@ def _prepare(job: Job, info: ObjectInfo, options: TransferOptions) -> tuple[Job,
         )
     concrete = planned_mode(job, info.size, options)
     return replace(job, source=source, destination=destination, mode=concrete), concrete
+
+
+def pinned_source(expected: ObjectRef, info: ObjectInfo) -> ObjectRef:
+    """The job's object as read: the version the HEAD found (SourceChanged when an unversioned
+    object's ETag is no longer the one the job was created for)."""
+    if (
+        expected.etag
+        and info.ref.etag
+        and expected.etag != info.ref.etag
+        and not (expected.version_id and expected.version_id != "null")
+    ):
+        raise SourceChanged(
+            f"s3://{expected.bucket}/{expected.key} changed since the job was created"
+        )
+    return replace(
+        expected,
+        version_id=info.ref.version_id or expected.version_id,
+        etag=expected.etag or info.ref.etag,
+        size=info.size,
+    )
 
 
 def planned_mode(job: Job, size: int, options: TransferOptions) -> ConcreteMode:
