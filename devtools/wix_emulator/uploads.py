@@ -336,22 +336,22 @@ def finalize(req: Request, token: str) -> None:
     mime = mt.base_mime(upload.metadata.get("contentType")) or mt.base_mime(
         ticket.fields["mimeType"]
     )
+    deferred = req.cfg.hash_after_answer  # as for the one-shot PUT: hashed on first read
     md5 = hashlib.md5(usedforsecurity=False)
-    head = b""
     with upload.path.open("rb") as fh:
-        while block := fh.read(BLOCK):
-            head = head or block[:512]
+        head = fh.read(512)
+        md5.update(head)
+        while not deferred and (block := fh.read(BLOCK)):
             md5.update(block)
     ftype = _check_final(req, mime, name, upload.length, head)
-    f = _store_file(
-        req, ticket, upload.path, ftype, name, upload.length, md5.hexdigest(), head, "tus"
-    )
+    digest = "" if deferred else md5.hexdigest()
+    f = _store_file(req, ticket, upload.path, ftype, name, upload.length, digest, head, "tus")
     with req.store.lock:
         for u in uploads:
             req.store.tus.pop(u.id, None)
             if u is not upload:
                 u.path.unlink(missing_ok=True)
-    req.send_json(200, {"file": req.store.descriptor(f)})
+    req.send_json(200, {"file": req.store.descriptor(f, hash_if_known=True)})
 
 
 # --- the files' static URLs ------------------------------------------------------------------

@@ -258,3 +258,21 @@ def test_relative_location_and_chunk_multiple(gcs_like: RunningEmulator) -> None
     r = patch(loc, 262144, data[262144:])  # the final PATCH persists everything
     assert r.headers["Upload-Offset"] == str(len(data))
     assert finalize(t).json()["file"]["hash"] == hashlib.md5(data).hexdigest()
+
+
+def test_hash_after_answer_defers_the_finalized_md5_to_its_first_read() -> None:
+    """WIX_EMULATOR_HASH_AFTER_ANSWER (benchmarks): as the one-shot PUT's, the finalize's answer
+    does not wait for the MD5 of the assembled file; every later read has the right one."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with start_emulator(EmulatorConfig(processing_ms=0, hash_after_answer=True), port=0) as em:
+        t = target(WixCalls(em))
+        loc = location(t, len(data))
+        assert patch(loc, 0, data).status_code == 204
+        done = finalize(t)
+        assert done.status_code == 200, done.text
+        answered = done.json()["file"]
+        assert (answered["hash"], answered["sizeInBytes"]) == ("", str(len(data)))
+        assert answered["mediaType"] == "VIDEO"
+        [stored] = em.files()
+        assert stored["md5"] == hashlib.md5(data).hexdigest()
+        assert stored["size"] == len(data)
