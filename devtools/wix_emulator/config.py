@@ -72,8 +72,8 @@ class EmulatorConfig:
     # [guess] Wix's errors page gives "a previously used one-time token" as a 429 example: with
     # this on, a reused upload token answers 429 RESOURCE_EXHAUSTED instead of 403.
     reused_token_429: bool = False
-    # Answer a one-shot upload (or a TUS finalize) before hashing its bytes: `hash` is "", the MD5 is
-    # computed from the stored file by the first read that shows it (get/list/query, the control
+    # Answer a one-shot upload (or a TUS finalize) before hashing its bytes: `hash` is "", the MD5
+    # is computed from the stored file by the first read that shows it (get/list/query, the control
     # API, a webhook), so every `hash` read after the answer is right. For benchmarks: the MD5
     # (~1.4 CPU-s per GiB here) is then off the upload's path, and the emulator is not what
     # a large-transfer figure measures.
