@@ -17,8 +17,8 @@ from bench.report import REPO, Row, Stat, eprint, ratio_row
 from bench.stack import API_KEY, BUCKET, Stack
 
 FUNCTIONS = {
-    # function: (ours, conventional, init target, first-request target)
-    "api": ("wix_relay.handlers.api", "bench.conventional.api", 0.30, 0.40),
+    # function: (ours, conventional, init target, first-request target: issue 14's for the latter)
+    "api": ("wix_relay.handlers.api", "bench.conventional.api", 0.30, 0.25),
     "worker": ("wix_relay.handlers.worker", "bench.conventional.worker", 0.50, 0.40),
 }
 MIB = 1024 * 1024
