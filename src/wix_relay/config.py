@@ -91,6 +91,10 @@ class TransferSettings:
     """The queue's redrive maxReceiveCount: on that delivery a retryable failure fails the job."""
 
 
+AWS_TIMEOUTS_S = (5.0, 60.0)
+"""Connect and read timeouts of the worker's AWS calls: the boto3 clients' defaults."""
+
+
 @dataclass(frozen=True)
 class AwsSettings:
     jobs_table: str | None = None
@@ -100,6 +104,16 @@ class AwsSettings:
     endpoint_url: str | None = None
     """Only set in local mode (moto server); botocore also honours AWS_ENDPOINT_URL itself."""
     region: str = "us-east-1"
+    timeouts_s: tuple[float, float] = AWS_TIMEOUTS_S
+    """Connect and read timeouts of every AWS call."""
+
+    def for_api(self) -> AwsSettings:
+        """The API's: it answers within API Gateway's 30 s, so a hung call is cut sooner."""
+        return replace(self, timeouts_s=API_AWS_TIMEOUTS_S)
+
+
+API_AWS_TIMEOUTS_S = (3.05, 10.0)
+"""The API's AWS calls (Secrets Manager, DynamoDB, SQS): at most 10 s without an answer."""
 
 
 # --- Wix events in, partner callbacks out (issue 12) -----------------------------------------

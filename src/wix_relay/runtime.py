@@ -169,13 +169,14 @@ class Runtime:
             if client is None:
                 from wix_relay.integrations.aws_clients import DEFAULT_POOL_CONNECTIONS, aws_client
 
-                aws = self.settings.aws
+                aws = self.settings.aws.for_api() if self.interactive else self.settings.aws
                 client = self._aws_clients[service] = aws_client(
                     service,
                     self.aws_connections or DEFAULT_POOL_CONNECTIONS,
                     session=self.aws_session,
                     region=aws.region,
                     endpoint_url=aws.endpoint_url,
+                    timeouts_s=aws.timeouts_s,
                 )
             return client
 

@@ -58,3 +58,31 @@ def test_every_bad_variable_is_named_at_once() -> None:
 def test_wildcard_cors_origin_is_refused() -> None:
     with pytest.raises(ConfigError, match="RELAY_CORS_ORIGINS"):
         Settings.from_env({"RELAY_CORS_ORIGINS": "*"})
+
+
+@pytest.mark.parametrize("credentials", [True, False], ids=["boto3-free", "boto3"])
+def test_the_apis_aws_calls_give_up_sooner_than_the_workers(
+    credentials: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway answers 504 after 30 s: the API's AWS clients (secrets, upload records) wait
+    at most 10 s for an answer, the worker's keep the boto3 clients' 60 s."""
+    from wix_relay.config import API_AWS_TIMEOUTS_S, AWS_TIMEOUTS_S
+    from wix_relay.runtime import Runtime
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    if credentials:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    else:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env({})
+
+    def timeouts(runtime: Runtime) -> tuple[float, float]:
+        client = runtime._aws("secretsmanager")
+        if credentials:
+            return client._http.endpoint.timeout  # type: ignore[no-any-return]
+        return (client.meta.config.connect_timeout, client.meta.config.read_timeout)
+
+    assert timeouts(Runtime.for_api(settings)) == API_AWS_TIMEOUTS_S == (3.05, 10.0)
+    assert timeouts(Runtime.for_worker(settings)) == AWS_TIMEOUTS_S == (5.0, 60.0)

@@ -13,6 +13,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from wix_relay.config import AWS_TIMEOUTS_S
 from wix_relay.integrations.aws_http import AwsCredentials
 
 if TYPE_CHECKING:
@@ -30,10 +31,11 @@ def aws_client(
     session: requests.Session | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    timeouts_s: tuple[float, float] = AWS_TIMEOUTS_S,
 ) -> Any:
     """A client for `service`: boto3-free when the environment has credentials (see above);
     `session` (the runtime's pooled one) carries its requests. Unset region and endpoint are
-    read from the environment as botocore reads them."""
+    read from the environment as botocore reads them. `timeouts_s`: connect and read."""
     env = os.environ
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if service in HTTP_SERVICES and region and AwsCredentials.available():
@@ -47,9 +49,19 @@ def aws_client(
             or env.get("AWS_ENDPOINT_URL")
         )
         return http_client(
-            service, region=region, endpoint_url=endpoint, session=session or requests.Session()
+            service,
+            region=region,
+            endpoint_url=endpoint,
+            session=session or requests.Session(),
+            timeouts_s=timeouts_s,
         )
-    return boto3_client(service, max_pool_connections, region=region, endpoint_url=endpoint_url)
+    return boto3_client(
+        service,
+        max_pool_connections,
+        region=region,
+        endpoint_url=endpoint_url,
+        timeouts_s=timeouts_s,
+    )
 
 
 def boto3_client(
@@ -58,6 +70,7 @@ def boto3_client(
     *,
     region: str | None = None,
     endpoint_url: str | None = None,
+    timeouts_s: tuple[float, float] = AWS_TIMEOUTS_S,
 ) -> Any:
     """A new botocore client for `service`, on its own boto3 session."""
     with _build_lock:  # creating clients from several threads at once is not thread-safe
@@ -66,8 +79,8 @@ def boto3_client(
 
         config = Config(
             max_pool_connections=max_pool_connections,
-            connect_timeout=5,
-            read_timeout=60,
+            connect_timeout=timeouts_s[0],
+            read_timeout=timeouts_s[1],
             retries={"mode": "standard", "max_attempts": 4},
             # presigned URLs: SigV4, as the boto3-free client signs them (boto3 would sign
             # them with the deprecated SigV2 in the older regions)

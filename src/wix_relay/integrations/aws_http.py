@@ -36,6 +36,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from wix_relay.config import AWS_TIMEOUTS_S
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
@@ -491,7 +493,7 @@ class AwsEndpoint:
     region: str
     url: str  # scheme://host[:port], no trailing slash
     session: requests.Session
-    timeout: tuple[float, float] = (5.0, 60.0)  # the boto3 clients' connect and read timeouts
+    timeout: tuple[float, float] = AWS_TIMEOUTS_S
 
 
 class AwsHttp:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from wix_relay.config import AWS_TIMEOUTS_S
 from wix_relay.integrations.aws_http import (
     AwsEndpoint,
     AwsError,
@@ -313,11 +314,16 @@ CLIENTS: dict[str, type[JsonClient]] = {
 
 
 def http_client(
-    service: str, *, region: str, endpoint_url: str | None, session: requests.Session
+    service: str,
+    *,
+    region: str,
+    endpoint_url: str | None,
+    session: requests.Session,
+    timeouts_s: tuple[float, float] = AWS_TIMEOUTS_S,
 ) -> JsonClient | S3HttpClient:
     """The boto3-free client for `service` (dynamodb, sqs, secretsmanager or s3)."""
     url = (endpoint_url or f"https://{service}.{region}.amazonaws.com").rstrip("/")
-    http = AwsHttp(AwsEndpoint(service, region, url, session))
+    http = AwsHttp(AwsEndpoint(service, region, url, session, timeouts_s))
     if service == "s3":
         return S3HttpClient(http, custom_endpoint=endpoint_url is not None)
     return CLIENTS[service](http)
