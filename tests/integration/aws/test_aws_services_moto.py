@@ -18,6 +18,7 @@ from wix_relay.integrations.aws_services import (
     ConditionalCheckFailedException,
     DynamoDBHttpClient,
     S3HttpClient,
+    SecretsManagerHttpClient,
     SQSHttpClient,
 )
 from wix_relay.integrations.batch import MessageVisibility
@@ -57,7 +58,8 @@ def test_environment_credentials_choose_the_boto3_free_clients(aws: str) -> None
     assert isinstance(aws_client("sqs"), SQSHttpClient)
     assert isinstance(aws_client("s3"), S3HttpClient)
     assert isinstance(S3Source().client, S3HttpClient)
-    assert type(aws_client("secretsmanager")).__module__.startswith("botocore")
+    assert isinstance(aws_client("secretsmanager"), SecretsManagerHttpClient)
+    assert type(aws_client("cloudwatch")).__module__.startswith("botocore")  # any other one
 
 
 def test_dynamodb_get_put_delete_and_a_refused_conditional_put(table: str) -> None:
