@@ -164,7 +164,7 @@ def run(stack: Stack, cfg: BenchConfig) -> list[Row]:
                         higher_is_better=True,
                         note=(
                             f"whole invocation; a 64 KiB object takes {per_object:.0f} ms "
-                            "(HEAD, idempotency, job records, Wix calls); Wix calls: "
+                            "(the GET, the job's claim and record, Wix calls); Wix calls: "
                             + ", ".join(f"{k} \u00d7{v}" for k, v in wix_calls[mode].items())
                         ),
                     )

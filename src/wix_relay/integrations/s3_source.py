@@ -9,6 +9,7 @@ shape) is created once per container by `runtime.Runtime` (lazily, thread-safe).
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from wix_relay.domain.errors import (
@@ -55,20 +56,17 @@ class S3Source:
             head = self.client.head_object(**self._params(ref))
         except Exception as exc:
             raise source_error(exc, ref) from exc
-        resolved = ObjectRef(
-            bucket=ref.bucket,
-            key=ref.key,
-            version_id=head.get("VersionId") or ref.version_id,
-            etag=_strip_etag(head.get("ETag")) or ref.etag,
-            sequencer=ref.sequencer,
-            size=int(head["ContentLength"]),
-        )
-        return ObjectInfo(
-            ref=resolved,
-            size=int(head["ContentLength"]),
-            content_type=head.get("ContentType"),
-            metadata=dict(head.get("Metadata") or {}),
-        )
+        return _info(ref, head)
+
+    def read(self, ref: ObjectRef) -> tuple[ObjectInfo, _Body]:
+        """The HEAD and the GET in one request: the version S3 answers with (the fields a HEAD
+        gives) and its body, streamed; the caller closes it."""
+        try:
+            response = self.client.get_object(**self._params(ref))
+        except Exception as exc:
+            raise source_error(exc, ref) from exc
+        info = _info(ref, response)
+        return info, _Body(response["Body"], info.ref)
 
     def open(self, ref: ObjectRef, offset: int = 0) -> _Body | io.BytesIO:
         """A readable stream of the object from `offset` (a ranged GET when offset > 0)."""
@@ -91,6 +89,24 @@ class S3Source:
                 "get_object", Params=self._params(ref), ExpiresIn=expires_s
             )
         )
+
+
+def _info(ref: ObjectRef, head: Mapping[str, Any]) -> ObjectInfo:
+    """HeadObject's (or GetObject's) fields → the object version they name."""
+    resolved = ObjectRef(
+        bucket=ref.bucket,
+        key=ref.key,
+        version_id=head.get("VersionId") or ref.version_id,
+        etag=_strip_etag(head.get("ETag")) or ref.etag,
+        sequencer=ref.sequencer,
+        size=int(head["ContentLength"]),
+    )
+    return ObjectInfo(
+        ref=resolved,
+        size=int(head["ContentLength"]),
+        content_type=head.get("ContentType"),
+        metadata=dict(head.get("Metadata") or {}),
+    )
 
 
 class _Body:

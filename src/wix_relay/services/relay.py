@@ -54,12 +54,14 @@ from wix_relay.observability import MetricUnit, emit, logger
 from wix_relay.services.transfer import (
     Outcome,
     Ports,
+    Readable,
     RetryLater,
     TransferOptions,
     job_error,
-    prefetching,
+    opened,
     run_job,
     sends_at_once,
+    streams_object,
 )
 
 Result = dict[str, Any]
@@ -296,12 +298,17 @@ class Relay:
             logger.thread_safe_clear_keys()
 
     def _relay_object(self, ref: ObjectRef, last_attempt: bool, until: int) -> Result:
-        """The HEAD first: it names the object version (the job's identity) whatever fields the
-        event carried. A HEAD that fails retryably is logged, counted and redelivered (the
-        message ends in the DLQ if it never succeeds); a permanent one fails the job the event
-        names."""
+        """The object's version first (the job's identity), whatever fields the event carried:
+        in upload and resumable mode the object's GET names it, and the upload then streams
+        that very body (one S3 request per object); in import mode a HEAD. A read that fails
+        retryably is logged, counted and redelivered (the message ends in the DLQ if it never
+        succeeds); a permanent one fails the job the event names."""
+        body = None
         try:
-            info = self.ports.source.head(ref)
+            if streams_object(ref, self.default_mode, self.options):
+                info, body = self.ports.source.read(ref)
+            else:
+                info = self.ports.source.head(ref)
         except Exception as exc:
             error = job_error(exc)
             if error.retryable:
@@ -319,7 +326,7 @@ class Relay:
                 raise ClaimHeld(f"job {job.id} is {job.status}") from exc
             return self._recorded(outcome)
         job = Job.for_s3_object(object_version(ref, info), self.default_mode)
-        return self._run(job, None, last_attempt, until, info)
+        return self._run(job, None, last_attempt, until, info=info, body=body)
 
     def _relay_import(self, job_id: str, last_attempt: bool, until: int) -> Result:
         job = self.ports.jobs.get(job_id)
@@ -327,7 +334,7 @@ class Relay:
             logger.error("import job not found; message dropped")
             return {"jobId": job_id, "status": "missing"}
         logger.thread_safe_append_keys(s3_bucket=job.source.bucket, s3_key=job.source.key)
-        return self._run(None, job, last_attempt, until, None)
+        return self._run(None, job, last_attempt, until)
 
     def _run(
         self,
@@ -335,14 +342,15 @@ class Relay:
         stored: Job | None,
         last_attempt: bool,
         until: int,
-        info: ObjectInfo | None,
+        *,
+        info: ObjectInfo | None = None,
+        body: Readable | None = None,
     ) -> Result:
         named = fresh or stored
         assert named is not None
         logger.thread_safe_append_keys(job_id=named.id)
         try:
-            # the object's GET runs while the job is claimed and the upload URL generated
-            with prefetching(self.ports, named, info, self.options) as ports:
+            with opened(self.ports, named, info, body) as ports:  # the upload streams `body`
                 claimed = self._claim(fresh, stored, until, info)
                 if isinstance(claimed, Outcome):
                     self._ended(claimed)

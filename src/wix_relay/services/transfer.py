@@ -6,10 +6,9 @@ integrations implement (S3, the Wix client, DynamoDB).
 
 from __future__ import annotations
 
-import threading
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,6 +59,10 @@ class Readable(Protocol):
 
 class ObjectSource(Protocol):
     def head(self, ref: ObjectRef) -> ObjectInfo: ...
+
+    def read(self, ref: ObjectRef) -> tuple[ObjectInfo, Readable]:
+        """A GET that is also the HEAD: the version's info and its body (the caller closes)."""
+        ...
 
     def open(self, ref: ObjectRef, offset: int = 0) -> Readable: ...
 
@@ -149,40 +152,26 @@ class Ports:
     jobs: JobRepository
 
 
-class PrefetchedSource:
-    """The object's GET started in a thread as soon as its version is known, so that its
-    answer (S3's first byte) arrives while the job is claimed and the upload URL generated.
-    `open` of that version at offset 0 returns it, once; every other read opens anew (a
-    re-send after a 5xx, a resumed TUS chunk). `close` drops it unused (a claim refused, a
-    failure before the upload). Nothing is written anywhere: the GET is as pinned as any."""
+class OpenedSource:
+    """The source with one object's GET already answered: the read that named the object's
+    version (`ObjectSource.read`, instead of a HEAD). `open` of that version at offset 0
+    returns its body, once; every other read opens anew (a re-send after a 5xx, a resumed TUS
+    chunk). `close` drops the body if nobody took it (a claim refused, a failure before the
+    upload)."""
 
-    def __init__(self, source: ObjectSource, ref: ObjectRef) -> None:
+    def __init__(self, source: ObjectSource, ref: ObjectRef, body: Readable) -> None:
         self._source, self._ref = source, ref
-        self._answer: tuple[Readable | None, BaseException | None] = (None, None)
-        self._taken = False
-        self._thread = threading.Thread(target=self._get, name="s3-prefetch", daemon=True)
-        self._thread.start()
+        self._body: Readable | None = body
 
-    def _get(self) -> None:
-        try:
-            self._answer = (self._source.open(self._ref), None)
-        except BaseException as exc:  # raised where the body is asked for
-            self._answer = (None, exc)
-
-    def _take(self) -> Readable | None:
-        if self._taken:
-            return None
-        self._taken = True
-        self._thread.join()
-        body, error = self._answer
-        self._answer = (None, None)
-        if error is not None:
-            raise error
-        return body
+    def read(self, ref: ObjectRef) -> tuple[ObjectInfo, Readable]:
+        return self._source.read(ref)
 
     def open(self, ref: ObjectRef, offset: int = 0) -> Readable:
-        body = self._take() if (ref, offset) == (self._ref, 0) else None
-        return body if body is not None else self._source.open(ref, offset)
+        body = self._body
+        if body is not None and (ref, offset) == (self._ref, 0):
+            self._body = None
+            return body
+        return self._source.open(ref, offset)
 
     def head(self, ref: ObjectRef) -> ObjectInfo:
         return self._source.head(ref)
@@ -191,33 +180,37 @@ class PrefetchedSource:
         return self._source.presign_get(ref, expires_s)
 
     def close(self) -> None:
-        try:
-            body = self._take()
-        except Exception:
-            return  # the GET failed and nobody needed it
+        body, self._body = self._body, None
         if body is not None:
             body.close()
 
 
-@contextmanager
-def prefetching(
-    ports: Ports, job: Job, info: ObjectInfo | None, options: TransferOptions
+def streams_object(ref: ObjectRef, mode: ModeName, options: TransferOptions) -> bool:
+    """Whether an S3 event's job will read the object's bytes: upload and resumable mode (and
+    `auto`, which is one of them); import mode hands Wix a URL instead."""
+    route = match_route(options.routes, options.default_route, ref.bucket, ref.key)
+    return (route.mode or mode) != "import"
+
+
+@contextlib.contextmanager
+def opened(
+    ports: Ports, job: Job, info: ObjectInfo | None, body: Readable | None
 ) -> Iterator[Ports]:
-    """`ports` whose source has the object's GET under way (`PrefetchedSource`) when the job
-    will stream it: upload and resumable mode, the version known (`info`, the HEAD). Import
-    mode hands Wix a URL instead. An unused GET is closed when the block ends."""
-    try:
-        ref = None if info is None else pinned_source(job.source, info)
-    except SourceChanged:
-        ref = None  # run_job records it
-    if ref is None or info is None or planned_mode(job, info.size, options) == "import":
+    """`ports` whose source serves `body` (the GET that named the job's version) to the job's
+    upload; the body is closed when the block ends if the upload did not take it."""
+    if body is None or info is None:
         yield ports
         return
-    source = PrefetchedSource(ports.source, ref)
+    source = None
     try:
-        yield replace(ports, source=source)
+        with contextlib.suppress(SourceChanged):  # run_job finds and records it
+            source = OpenedSource(ports.source, pinned_source(job.source, info), body)
+        yield ports if source is None else replace(ports, source=source)
     finally:
-        source.close()
+        if source is not None:
+            source.close()
+        else:
+            body.close()
 
 
 SPENT_TOKEN_CODES = frozenset({"UPLOAD_TOKEN_ALREADY_USED", "UPLOAD_TOKEN_EXPIRED"})

@@ -38,6 +38,9 @@ class Source:
     def open(self, ref: ObjectRef, offset: int = 0) -> io.BytesIO:
         return io.BytesIO(DATA[offset:])
 
+    def read(self, ref: ObjectRef) -> tuple[ObjectInfo, io.BytesIO]:
+        return self.head(ref), self.open(ref)
+
     def presign_get(self, ref: ObjectRef, expires_s: int) -> str:
         raise AssertionError("upload mode never presigns")
 

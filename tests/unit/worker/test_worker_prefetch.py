@@ -1,12 +1,12 @@
-"""The object's GET started while the job is claimed (`services.transfer.prefetching`): one GET
-per relayed object in the common case, a fresh one whenever the prefetched body does not fit,
-and an unused one always closed (in-memory ports; the transfer over moto and the emulator is in
-tests/e2e/worker)."""
+"""One S3 request per relayed object: in upload and resumable mode the GET that names the
+object's version (instead of a HEAD) is the body the upload streams (`ObjectSource.read`,
+`services.transfer.opened`); a fresh GET whenever that body does not fit, and an unused one is
+always closed. In-memory ports; the transfer over moto and the emulator is in tests/e2e/worker
+and the request count in `make bench` (section 8)."""
 
 from __future__ import annotations
 
 import io
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -14,33 +14,45 @@ import pytest
 
 from wix_relay.config import TransferSettings
 from wix_relay.domain.errors import SourceNotFound
-from wix_relay.domain.jobs import Job, ObjectInfo, ObjectRef
+from wix_relay.domain.jobs import ObjectInfo, ObjectRef
 from wix_relay.domain.triggers import ObjectCreated
 from wix_relay.services.relay import Relay
-from wix_relay.services.transfer import Ports, PrefetchedSource, prefetching
+from wix_relay.services.transfer import OpenedSource, Ports
 
 from .test_worker_job_writes import DATA, OPTIONS, REF, AnyMode, Jobs, Presigning
 
 
-class Body(io.BytesIO):
-    """A GET body that remembers whether it was closed."""
-
-
 class CountingSource(Presigning):
-    """Records every GET (offset, the thread that made it) and every body it handed out."""
+    """Records every S3 request (`HEAD`, `GET@offset`) and every body it handed out."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
-        self.gets: list[tuple[int, str]] = []
-        self.bodies: list[Body] = []
+    def __init__(self, fail: Exception | None = None, etag: str | None = None) -> None:
+        self.requests: list[str] = []
+        self.bodies: list[io.BytesIO] = []
         self.fail = fail
+        self.etag = etag
 
-    def open(self, ref: ObjectRef, offset: int = 0) -> Body:
-        self.gets.append((offset, threading.current_thread().name))
+    def _answer(self, ref: ObjectRef) -> ObjectInfo:
         if self.fail is not None:
             raise self.fail
-        body = Body(DATA[offset:])
+        return ObjectInfo(ref=replace(ref, etag=self.etag or ref.etag), size=len(DATA))
+
+    def head(self, ref: ObjectRef) -> ObjectInfo:
+        self.requests.append("HEAD")
+        return self._answer(ref)
+
+    def open(self, ref: ObjectRef, offset: int = 0) -> io.BytesIO:
+        self.requests.append(f"GET@{offset}")
+        self._answer(ref)
+        body = io.BytesIO(DATA[offset:])
         self.bodies.append(body)
         return body
+
+    def read(self, ref: ObjectRef) -> tuple[ObjectInfo, io.BytesIO]:
+        self.requests.append("GET@0")
+        info = self._answer(ref)
+        body = io.BytesIO(DATA)
+        self.bodies.append(body)
+        return info, body
 
 
 def relay_on(source: CountingSource, mode: str) -> tuple[Relay, AnyMode, Jobs]:
@@ -50,64 +62,64 @@ def relay_on(source: CountingSource, mode: str) -> tuple[Relay, AnyMode, Jobs]:
     return relay, media, jobs
 
 
-@pytest.mark.parametrize("mode", ["upload", "resumable"])
-def test_a_relayed_object_is_read_by_the_one_prefetched_get(mode: str) -> None:
+def relay_once(relay: Relay) -> str | None:
+    result = relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
+    return None if result is None else str(result["status"])
+
+
+@pytest.mark.parametrize("mode", ["upload", "resumable", "auto"])
+def test_a_streamed_object_costs_one_get_and_no_head(mode: str) -> None:
     source = CountingSource()
     relay, media, _ = relay_on(source, mode)
-    result = relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
-    assert result is not None and result["status"] == "uploaded"
+    assert relay_once(relay) == "uploaded"
     assert media.received == DATA
-    assert source.gets == [(0, "s3-prefetch")]  # started before the claim, used by the upload
+    assert source.requests == ["GET@0"]  # named the version, then streamed to Wix
 
 
-def test_import_mode_starts_no_get() -> None:
+def test_import_mode_heads_and_never_gets() -> None:
     source = CountingSource()
     relay, _, _ = relay_on(source, "import")
-    relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
-    assert source.gets == []
+    assert relay_once(relay) == "uploaded"
+    assert source.requests == ["HEAD"]
 
 
 def test_a_duplicate_delivery_closes_its_unused_get() -> None:
     source = CountingSource()
     relay, media, jobs = relay_on(source, "upload")
-    relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)
+    relay_once(relay)
     before = list(jobs.saved)
-    relay.run_item(ObjectCreated(REF, "ObjectCreated:Put"), last_attempt=False)  # finished
-    assert jobs.saved == before  # nothing sent, nothing written
-    assert len(source.gets) == 2
-    assert source.bodies[1].closed and media.received == DATA
+    assert relay_once(relay) == "uploaded"  # already done: nothing sent, nothing written
+    assert jobs.saved == before and media.received == DATA
+    assert source.requests == ["GET@0", "GET@0"]
+    assert source.bodies[1].closed
 
 
-def test_the_prefetched_body_serves_only_its_version_at_offset_zero_once() -> None:
+def test_an_object_changed_since_its_event_closes_the_get_and_fails_the_job() -> None:
+    source = CountingSource(etag="other")  # S3 now holds another version than the event's
+    relay, media, jobs = relay_on(source, "upload")
+    assert relay_once(relay) == "failed"
+    (job,) = jobs.items.values()
+    assert job.error is not None and job.error.code == "SOURCE_CHANGED"
+    assert media.received == b"" and source.bodies[0].closed
+
+
+def test_a_read_that_fails_for_good_fails_the_job_the_event_names() -> None:
+    source = CountingSource(fail=SourceNotFound("s3://inbox/a/b.png does not exist"))
+    relay, _, jobs = relay_on(source, "upload")
+    assert relay_once(relay) == "failed"
+    (job,) = jobs.items.values()
+    assert job.error is not None and job.error.code == "SOURCE_NOT_FOUND"
+
+
+def test_the_opened_body_serves_only_its_version_at_offset_zero_once() -> None:
     source = CountingSource()
     ref = replace(REF, version_id="v1")
-    prefetched = PrefetchedSource(source, ref)
-    assert prefetched.open(ref, 5).read() == DATA[5:]  # a resumed chunk: a GET of its own
-    first = prefetched.open(ref)
-    assert first is source.bodies[0] and first.read() == DATA
-    assert prefetched.open(ref).read() == DATA  # a re-send: a fresh GET
-    assert prefetched.open(replace(ref, version_id="v2")).read() == DATA  # another version
-    assert [offset for offset, _ in source.gets] == [0, 5, 0, 0]
-    prefetched.close()
-    assert not any(body.closed for body in source.bodies)  # the used ones are the caller's
-
-
-def test_a_failed_prefetch_is_raised_where_the_body_is_asked_for() -> None:
-    source = CountingSource(fail=SourceNotFound("s3://inbox/a/b.png does not exist"))
-    prefetched = PrefetchedSource(source, REF)
-    with pytest.raises(SourceNotFound):
-        prefetched.open(REF)
-    prefetched.close()  # nothing left to close, nothing raised
-
-    unused = PrefetchedSource(CountingSource(fail=SourceNotFound("gone")), REF)
-    unused.close()  # a failure nobody needed is dropped
-
-
-def test_a_source_that_changed_under_the_job_starts_no_get() -> None:
-    source = CountingSource()
-    job = Job.for_s3_object(REF, "upload")
-    moved = ObjectInfo(ref=replace(REF, etag="other"), size=len(DATA))
-    ports = Ports(source, AnyMode(), Jobs())
-    with prefetching(ports, job, moved, OPTIONS) as used:
-        assert used is ports  # run_job finds and records SourceChanged
-    assert source.gets == []
+    _, body = source.read(ref)
+    opened = OpenedSource(source, ref, body)
+    assert opened.open(ref, 5).read() == DATA[5:]  # a resumed chunk: a GET of its own
+    assert opened.open(ref) is body
+    assert opened.open(ref).read() == DATA  # a re-send: a fresh GET
+    assert opened.open(replace(ref, version_id="v2")).read() == DATA  # another version
+    assert source.requests == ["GET@0", "GET@5", "GET@0", "GET@0"]
+    opened.close()
+    assert not any(b.closed for b in source.bodies)  # the ones handed out are the caller's
