@@ -16,6 +16,7 @@ first), else by delayed readiness checks — an SQS message to this worker's own
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import uuid
@@ -59,6 +60,7 @@ from wix_relay.services.transfer import (
     TransferOptions,
     job_error,
     opened,
+    planned_mode,
     run_job,
     sends_at_once,
     streams_object,
@@ -334,7 +336,14 @@ class Relay:
             logger.error("import job not found; message dropped")
             return {"jobId": job_id, "status": "missing"}
         logger.thread_safe_append_keys(s3_bucket=job.source.bucket, s3_key=job.source.key)
-        return self._run(None, job, last_attempt, until)
+        info = body = None
+        size = job.source.size
+        free = job.claim_state(time.time()) == "free"
+        if free and size is not None and planned_mode(job, size, self.options) != "import":
+            # as for an S3 event: the GET that the upload streams also reads the version
+            with contextlib.suppress(Exception):  # else run_job's HEAD meets it and records it
+                info, body = self.ports.source.read(job.source)
+        return self._run(None, job, last_attempt, until, info=info, body=body)
 
     def _run(
         self,

@@ -7,6 +7,7 @@ and the request count in `make bench` (section 8)."""
 from __future__ import annotations
 
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -14,8 +15,8 @@ import pytest
 
 from wix_relay.config import TransferSettings
 from wix_relay.domain.errors import SourceNotFound
-from wix_relay.domain.jobs import ObjectInfo, ObjectRef
-from wix_relay.domain.triggers import ObjectCreated
+from wix_relay.domain.jobs import Claim, ClaimHeld, Job, ObjectInfo, ObjectRef
+from wix_relay.domain.triggers import ImportRequested, ObjectCreated
 from wix_relay.services.relay import Relay
 from wix_relay.services.transfer import OpenedSource, Ports
 
@@ -123,3 +124,38 @@ def test_the_opened_body_serves_only_its_version_at_offset_zero_once() -> None:
     assert source.requests == ["GET@0", "GET@5", "GET@0", "GET@0"]
     opened.close()
     assert not any(b.closed for b in source.bodies)  # the ones handed out are the caller's
+
+
+@pytest.mark.parametrize("mode", ["upload", "resumable"])
+def test_a_partner_import_that_streams_costs_one_get_too(mode: str) -> None:
+    source = CountingSource()
+    relay, media, jobs = relay_on(source, mode)
+    queued = Job.for_s3_object(REF, mode)  # type: ignore[arg-type]
+    jobs.items[queued.id] = queued
+    result = relay.run_item(ImportRequested(queued.id), last_attempt=False)
+    assert result is not None and result["status"] == "uploaded"
+    assert media.received == DATA and source.requests == ["GET@0"]
+
+
+def test_a_held_import_reads_nothing() -> None:
+    source = CountingSource()
+    relay, _, jobs = relay_on(source, "upload")
+    held = Job.for_s3_object(REF, "upload").start(claim=Claim("other", int(time.time()) + 600))
+    jobs.items[held.id] = held
+    with pytest.raises(ClaimHeld):
+        relay.run_item(ImportRequested(held.id), last_attempt=False)
+    assert source.requests == []
+
+
+def test_an_import_whose_get_fails_is_recorded_by_the_head_as_before() -> None:
+    source = CountingSource(fail=SourceNotFound("s3://inbox/a/b.png does not exist"))
+    relay, _, jobs = relay_on(source, "upload")
+    queued = Job.for_s3_object(REF, "upload")
+    jobs.items[queued.id] = queued
+    assert relay.run_item(ImportRequested(queued.id), last_attempt=False) == {
+        "jobId": queued.id,
+        "status": "failed",
+    }
+    assert source.requests == ["GET@0", "HEAD"]
+    assert jobs.items[queued.id].error is not None
+    assert jobs.items[queued.id].error.code == "SOURCE_NOT_FOUND"  # type: ignore[union-attr]
