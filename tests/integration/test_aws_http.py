@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 import requests
 
+from tests.fixtures.net import closed_port_url
 from wix_relay.integrations.aws_clients import aws_client
 from wix_relay.integrations.aws_services import SecretsManagerHttpClient
-from wix_relay.integrations.secrets import SecretUnavailable, secrets_manager_reader
+from wix_relay.integrations.secrets import Reader, SecretUnavailable, secrets_manager_reader
 
 
-def _reader(aws: str) -> tuple[object, object]:
+def _reader(aws: str) -> tuple[Any, Reader]:
     client = aws_client("secretsmanager", session=requests.Session(), endpoint_url=aws)
     return client, secrets_manager_reader(lambda: client)
 
@@ -24,7 +26,7 @@ def test_reads_a_secret_from_moto(aws: str) -> None:
     boto3.client("secretsmanager").create_secret(Name="relay/wix", SecretString='{"k": "v"}')
     client, read = _reader(aws)
     assert isinstance(client, SecretsManagerHttpClient)  # Lambda's credentials are in the env
-    assert read("relay/wix") == '{"k": "v"}'  # type: ignore[operator]
+    assert read("relay/wix") == '{"k": "v"}'
 
 
 def test_missing_secret_is_a_configuration_error_without_secret_material(
@@ -34,7 +36,7 @@ def test_missing_secret_is_a_configuration_error_without_secret_material(
     monkeypatch.setenv("AWS_SESSION_TOKEN", "canary-token-456")
     _, read = _reader(aws)
     with caplog.at_level(logging.ERROR), pytest.raises(SecretUnavailable) as caught:
-        read("relay/absent")  # type: ignore[operator]
+        read("relay/absent")
     assert (caught.value.status, caught.value.code) == (500, "CONFIGURATION_ERROR")
     (record,) = [r for r in caplog.records if r.getMessage() == "secret read failed"]
     assert record.__dict__["reason"] == "ResourceNotFoundException"
@@ -45,10 +47,9 @@ def test_missing_secret_is_a_configuration_error_without_secret_material(
 
 
 def test_an_unreachable_secrets_manager_is_retryable(aws: str) -> None:
-    with socket_closed() as url:  # the environment is moto's (`aws`), the address is not
-        _, read = _reader(url)
-        with pytest.raises(SecretUnavailable) as caught:
-            read("relay/wix")  # type: ignore[operator]
+    _, read = _reader(closed_port_url())  # the environment is moto's (`aws`), the address not
+    with pytest.raises(SecretUnavailable) as caught:
+        read("relay/wix")
     assert (caught.value.status, caught.value.code) == (503, "SERVICE_UNAVAILABLE")
 
 
@@ -63,19 +64,4 @@ def test_without_environment_credentials_boto3_finds_them_elsewhere(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
     client, read = _reader(aws)
     assert not isinstance(client, SecretsManagerHttpClient)  # a boto3 client
-    assert read("relay/other") == "plain"  # type: ignore[operator]
-
-
-class socket_closed:
-    """An address nothing listens on (bound, then closed)."""
-
-    def __enter__(self) -> str:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    assert read("relay/other") == "plain"

@@ -4,7 +4,6 @@ go through botocore's parsers and `botocore.retries.standard` classes and throug
 from __future__ import annotations
 
 import json
-import socket
 import zlib
 
 import botocore.session
@@ -22,6 +21,7 @@ from botocore.retries.standard import (
 )
 from requests.structures import CaseInsensitiveDict
 
+from tests.fixtures.net import closed_port_url
 from wix_relay.integrations import aws_http
 from wix_relay.integrations.aws_http import (
     MAX_ATTEMPTS,
@@ -213,6 +213,7 @@ def test_modeled_error_tables_equal_the_service_models() -> None:
     services = {"GetItem": "dynamodb", "PutItem": "dynamodb", "DeleteItem": "dynamodb"}
     services |= {"HeadObject": "s3", "GetObject": "s3"}
     services |= {"SendMessage": "sqs", "ChangeMessageVisibility": "sqs"}
+    services |= {"GetSecretValue": "secretsmanager"}
     assert set(MODELED_ERRORS) == set(services)
     retryable: set[str] = set()
     for operation, service in services.items():
@@ -226,13 +227,10 @@ def test_modeled_error_tables_equal_the_service_models() -> None:
 def test_a_refused_connection_is_tried_four_times_with_botocore_backoff(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed once the block ends: connections are refused
     sleeps: list[float] = []
     monkeypatch.setattr(aws_http.random, "random", lambda: 1.0)
     http = AwsHttp(
-        AwsEndpoint("dynamodb", "us-east-1", f"http://127.0.0.1:{port}", requests.Session()),
+        AwsEndpoint("dynamodb", "us-east-1", closed_port_url(), requests.Session()),
         credentials=lambda: AwsCredentials("AKIDEXAMPLE", "secret-canary-value"),
         sleep=sleeps.append,
     )

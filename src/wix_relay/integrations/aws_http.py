@@ -203,7 +203,7 @@ def _signature(
             payload_hash,
         ]
     )
-    scope = f"{moment[:8]}/{region}/{service}/aws4_request"
+    scope = _scope(moment, region, service)
     to_sign = "\n".join(
         ["AWS4-HMAC-SHA256", moment, scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
@@ -215,6 +215,10 @@ def _signature(
 
 def _timestamp(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _scope(moment: str, region: str, service: str) -> str:
+    return f"{moment[:8]}/{region}/{service}/aws4_request"
 
 
 def sign_v4(
@@ -249,7 +253,7 @@ def sign_v4(
         secret=credentials.secret_access_key,
         moment=moment,
     )
-    scope = f"{moment[:8]}/{region}/{service}/aws4_request"
+    scope = _scope(moment, region, service)
     out["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credentials.access_key_id}/{scope}, "
         f"SignedHeaders={names}, Signature={signature}"
@@ -269,7 +273,7 @@ def presign_v4(
     """A GET URL signed in its query string (S3's presigned URL): `url` plus the X-Amz-* auth
     parameters, after the operation's own, as botocore's `S3SigV4QueryAuth` writes them."""
     moment = _timestamp(now)
-    scope = f"{moment[:8]}/{region}/{service}/aws4_request"
+    scope = _scope(moment, region, service)
     auth = {
         "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
         "X-Amz-Credential": f"{credentials.access_key_id}/{scope}",
@@ -396,6 +400,10 @@ MODELED_ERRORS: dict[str, frozenset[str]] = {
     "ChangeMessageVisibility": _codes(
         "InvalidAddress InvalidSecurity MessageNotInflight QueueDoesNotExist "
         "ReceiptHandleIsInvalid RequestThrottled UnsupportedOperation"
+    ),
+    "GetSecretValue": _codes(
+        "DecryptionFailure InternalServiceError InvalidParameterException "
+        "InvalidRequestException ResourceNotFoundException"
     ),
 }
 MODELED_ERRORS["DeleteItem"] = MODELED_ERRORS["PutItem"]

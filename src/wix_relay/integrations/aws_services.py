@@ -1,10 +1,10 @@
-"""DynamoDB, SQS and S3 over `aws_http` (SigV4 + `requests`, botocore's retries), for a process
-whose environment holds credentials (Lambda's): no boto3 on the worker's first object.
+"""DynamoDB, SQS, Secrets Manager and S3 over `aws_http` (SigV4 + `requests`, botocore retries),
+for a process whose environment holds credentials (Lambda's): no boto3 on the first request.
 
 Each client offers the boto3 low-level methods the stores, queues and the S3 source call, with
 the same parameters and response shapes (`client.put_item(TableName=…)`, `client.exceptions.
 ConditionalCheckFailedException`, `client.meta.endpoint_url`), so those modules work with either.
-DynamoDB and SQS are JSON protocols: the boto3 parameters are the request body as they are.
+DynamoDB, SQS and Secrets Manager are JSON protocols: the boto3 parameters are the request body.
 `aws_clients.aws_client` chooses between these and boto3.
 """
 

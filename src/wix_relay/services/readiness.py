@@ -5,11 +5,12 @@ events (`accept_event`, `POST /v1/wix/events`), a caller reporting the file its 
 became (`report_file`), a read that finds Wix already done (`file_for`), and the worker's
 delayed checks (`settle`, `file_reached`). Each transition is one conditional write on the state
 that was read, so duplicates, retries and races move a record exactly once; the winner of that
-write (and only it) gives the record its callback outbox (a webhook-id, `queued: false`) in that
+write (and only it) gives the record its callback outbox (a webhook-id, state `sending`) in that
 same write, when the caller has a callback.
 
-The callback is then queued and the outbox marked `queued: true`. When the SQS send fails, the
-request that made the transition fails with `CallbackNotQueued` (503, retryable): the Wix event
+The callback is then queued and the outbox marked `queued`. When the SQS send fails, it is marked
+`failed` and the request that made the transition fails with `CallbackNotQueued` (503,
+retryable): the Wix event
 route answers 503 and forgets the event's dedupe marker, so Wix's redelivery comes through; the
 worker's record is redelivered; a caller's report is retried. Each of these retries finds the
 record ended with its callback not yet queued and queues it, under the same webhook-id. A status

@@ -60,10 +60,9 @@ from wix_relay.services.transfer import (
     TransferOptions,
     job_error,
     opened,
-    planned_mode,
     run_job,
     sends_at_once,
-    streams_object,
+    streams,
 )
 
 Result = dict[str, Any]
@@ -307,7 +306,7 @@ class Relay:
         succeeds); a permanent one fails the job the event names."""
         body = None
         try:
-            if streams_object(ref, self.default_mode, self.options):
+            if streams(Job.for_s3_object(ref, self.default_mode), self.options):
                 info, body = self.ports.source.read(ref)
             else:
                 info = self.ports.source.head(ref)
@@ -337,9 +336,7 @@ class Relay:
             return {"jobId": job_id, "status": "missing"}
         logger.thread_safe_append_keys(s3_bucket=job.source.bucket, s3_key=job.source.key)
         info = body = None
-        size = job.source.size
-        free = job.claim_state(time.time()) == "free"
-        if free and size is not None and planned_mode(job, size, self.options) != "import":
+        if job.claim_state(time.time()) == "free" and streams(job, self.options):
             # as for an S3 event: the GET that the upload streams also reads the version
             with contextlib.suppress(Exception):  # else run_job's HEAD meets it and records it
                 info, body = self.ports.source.read(job.source)

@@ -185,13 +185,6 @@ class OpenedSource:
             body.close()
 
 
-def streams_object(ref: ObjectRef, mode: ModeName, options: TransferOptions) -> bool:
-    """Whether an S3 event's job will read the object's bytes: upload and resumable mode (and
-    `auto`, which is one of them); import mode hands Wix a URL instead."""
-    route = match_route(options.routes, options.default_route, ref.bucket, ref.key)
-    return (route.mode or mode) != "import"
-
-
 @contextlib.contextmanager
 def opened(
     ports: Ports, job: Job, info: ObjectInfo | None, body: Readable | None
@@ -360,12 +353,21 @@ def pinned_source(expected: ObjectRef, info: ObjectInfo) -> ObjectRef:
 def planned_mode(job: Job, size: int, options: TransferOptions) -> ConcreteMode:
     """How the object goes into Wix: the job's mode (an S3 event's route may set it), `auto`
     decided by the size."""
-    mode: ModeName = job.mode
-    if job.destination is None:
-        source = job.source
-        route = match_route(options.routes, options.default_route, source.bucket, source.key)
-        mode = route.mode or job.mode
-    return plan_mode(mode, size, options.upload_threshold_bytes)
+    return plan_mode(_mode(job, options), size, options.upload_threshold_bytes)
+
+
+def streams(job: Job, options: TransferOptions) -> bool:
+    """Whether the job reads the object's bytes: upload and resumable mode (`auto` is one of
+    them, whatever the size); import mode hands Wix a URL instead."""
+    return _mode(job, options) != "import"
+
+
+def _mode(job: Job, options: TransferOptions) -> ModeName:
+    if job.destination is not None:  # a partner import: its own mode
+        return job.mode
+    source = job.source  # an S3 event: the route may set it
+    route = match_route(options.routes, options.default_route, source.bucket, source.key)
+    return route.mode or job.mode
 
 
 def sends_at_once(job: Job, info: ObjectInfo | None, options: TransferOptions) -> bool:

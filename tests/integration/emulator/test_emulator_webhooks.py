@@ -5,7 +5,6 @@ parser in tests/wix_sdk_oracle/test_sdk_webhooks.py.)"""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wix_emulator import EmulatorConfig, RunningEmulator, start_emulator
 
+from tests.fixtures.net import closed_port_url
 from tests.integration.emulator.emulator_helpers import WixCalls
 from tests.integration.emulator.webhook_receiver import WebhookReceiver, wait_until
 
@@ -69,12 +69,6 @@ def upload(wix: WixCalls, name: str = "a.png", mime: str = "image/png", data: by
     return str(r.json()["file"]["id"])
 
 
-def free_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/nobody"
-
-
 def test_no_url_no_delivery(wix: WixCalls, emulator: RunningEmulator) -> None:
     file_id = upload(wix)
     assert wix.wait(file_id)["operationStatus"] == "READY"
@@ -117,7 +111,7 @@ def test_non_2xx_is_retried_until_accepted(wix: WixCalls, emulator: RunningEmula
 
 
 def test_no_answer_is_retried_then_given_up(wix: WixCalls, emulator: RunningEmulator) -> None:
-    emulator.set_webhook_urls(free_port_url())
+    emulator.set_webhook_urls(closed_port_url("/nobody"))
     file_id = upload(wix)
     wait_until(lambda: emulator.webhooks() and emulator.webhooks()[0]["state"] == "failed")
     (entry,) = emulator.webhooks()
@@ -141,7 +135,9 @@ def test_failed_import_sends_file_failed_with_its_reason(
     wix: WixCalls, emulator: RunningEmulator, receiver: WebhookReceiver
 ) -> None:
     emulator.set_webhook_urls(receiver.url)
-    r = wix.post("/site-media/v1/files/import", {"url": free_port_url(), "mimeType": "image/png"})
+    r = wix.post(
+        "/site-media/v1/files/import", {"url": closed_port_url("/nobody"), "mimeType": "image/png"}
+    )
     event = decode(emulator, receiver.wait_for(1)[0])
     assert event["entityId"] == r.json()["file"]["id"]
     assert event["actionEvent"]["body"]["error"]["code"] == "IMPORT_FETCH_FAILED"
