@@ -12,6 +12,7 @@ import boto3
 import pytest
 from local_stack.lambda_context import LambdaContext
 
+from tests.fixtures.readiness import wait_until
 from tests.fixtures.worker import INBOX, JOBS_TABLE, JPEG, VERSIONED, WorkerRig
 from wix_relay.domain.jobs import OUTCOME_UNKNOWN, Claim, Job, ObjectRef
 from wix_relay.integrations.job_store import JobStore
@@ -146,7 +147,10 @@ def test_a_retried_finalize_creates_one_file(worker_rig: WorkerRig) -> None:
     worker_rig.emulator.add_fault("finalize", count=1, delay_ms=2500)
     put = worker_rig.put("tus/finalize.jpg", JPEG * 8)
     worker_rig.drain(worker=worker)
-    time.sleep(2)  # the late finalize has run
+    wait_until(  # the late finalize has run (and found its token spent)
+        lambda: [r["endpoint"] for r in worker_rig.emulator.requests()].count("finalize") >= 2,
+        "the late finalize",
+    )
     files = worker_rig.files()
     assert len(files) == 1 and files[0]["md5"] == put.md5
     (job,) = worker_rig.jobs()
