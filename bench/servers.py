@@ -18,8 +18,11 @@ from typing import Any
 
 
 def _moto() -> tuple[str, Callable[[], None]]:
+    """moto as the local stack runs it: its DynamoDB writes and SQS receives made atomic."""
+    from local_stack.moto_atomic import make_moto_atomic
     from moto.server import ThreadedMotoServer
 
+    make_moto_atomic()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

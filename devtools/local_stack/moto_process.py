@@ -23,9 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     exit_when_parent_goes(args.lifeline_fd)
     from moto.server import ThreadedMotoServer
 
-    from local_stack.moto_atomic import serialize_dynamodb_writes
+    from local_stack.moto_atomic import make_moto_atomic
 
-    serialize_dynamodb_writes()
+    make_moto_atomic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per AWS call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

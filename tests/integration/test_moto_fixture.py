@@ -62,3 +62,36 @@ def test_conditional_writes_are_atomic_as_in_dynamodb(
     assert wins.count(True) == 1
     stored = dynamodb.get_item(TableName="atomic", Key={"id": {"S": "one"}})["Item"]
     assert int(stored["writer"]["N"]) == wins.index(True)
+
+
+def test_a_message_goes_to_one_receiver_as_in_sqs(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto checks that a message is visible, then marks it received; the fixture's server makes
+    the two one step, so of racing receivers one gets the message, as in SQS. The window is
+    widened here; a long poll still gets a message sent while it waits."""
+    from moto.sqs.models import Message
+
+    real = Message.mark_received
+
+    def slow_mark(self: Any, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.02)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Message, "mark_received", slow_mark)
+    sqs = boto3.client("sqs", endpoint_url=aws)
+    url = sqs.create_queue(QueueName="atomic")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+
+    def receive(_: int) -> int:
+        return len(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []))
+
+    with ThreadPoolExecutor(8) as pool:
+        received = list(pool.map(receive, range(8)))
+    assert sum(received) == 1
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(sqs.receive_message, QueueUrl=url, WaitTimeSeconds=5)
+        time.sleep(0.5)
+        sqs.send_message(QueueUrl=url, MessageBody="two")
+        assert [m["Body"] for m in waiting.result()["Messages"]] == ["two"]
