@@ -8,7 +8,8 @@
 - SQS hides a received message from every other receiver until its visibility timeout ends.
   moto's receive checks that a message is visible and then marks it received, again with no lock
   in between, so two pollers can both receive one message (its receive count going up by two)
-  and both move it to the dead-letter queue.
+  and both move it to the dead-letter queue; a delete or a visibility change in the middle of a
+  scan rewrites the list the scan reads.
 
 The relay's exactly-once rules and the soak's counts rest on both guarantees, so the local stack
 and the tests make each of these steps atomic under one lock: the closest real thing to the
@@ -25,15 +26,18 @@ from typing import Any
 
 _LOCK = threading.RLock()
 _DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_SQS_CHANGES = ("delete_message", "change_message_visibility")  # they rewrite what a scan reads
 
 
 def make_moto_atomic() -> None:
-    """Patch moto's DynamoDB writes and SQS receives (idempotent: a second call changes nothing)."""
+    """Patch moto's DynamoDB writes and SQS receives, deletes and visibility changes, once."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
     for name in _DYNAMODB_WRITES:
         _patch(DynamoDBBackend, name, _locked)
+    for name in _SQS_CHANGES:
+        _patch(SQSBackend, name, _locked)
     _patch(SQSBackend, "receive_message", _atomic_receive)
 
 
