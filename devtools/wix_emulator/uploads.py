@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -336,22 +335,19 @@ def finalize(req: Request, token: str) -> None:
     mime = mt.base_mime(upload.metadata.get("contentType")) or mt.base_mime(
         ticket.fields["mimeType"]
     )
-    deferred = req.cfg.hash_after_answer  # as for the one-shot PUT: hashed on first read
-    md5 = hashlib.md5(usedforsecurity=False)
     with upload.path.open("rb") as fh:
         head = fh.read(512)
-        md5.update(head)
-        while not deferred and (block := fh.read(BLOCK)):
-            md5.update(block)
     ftype = _check_final(req, mime, name, upload.length, head)
-    digest = "" if deferred else md5.hexdigest()
-    f = _store_file(req, ticket, upload.path, ftype, name, upload.length, digest, head, "tus")
+    # hashed from the stored file (Store.md5_of): before the answer, or with hash_after_answer
+    # (as for the one-shot PUT) by the first read that shows it
+    f = _store_file(req, ticket, upload.path, ftype, name, upload.length, "", head, "tus")
     with req.store.lock:
         for u in uploads:
             req.store.tus.pop(u.id, None)
             if u is not upload:
                 u.path.unlink(missing_ok=True)
-    req.send_json(200, {"file": req.store.descriptor(f, hash_if_known=True)})
+    deferred = req.cfg.hash_after_answer
+    req.send_json(200, {"file": req.store.descriptor(f, hash_if_known=deferred)})
 
 
 # --- the files' static URLs ------------------------------------------------------------------

@@ -93,6 +93,8 @@ class TransferSettings:
 
 AWS_TIMEOUTS_S = (5.0, 60.0)
 """Connect and read timeouts of the worker's AWS calls: the boto3 clients' defaults."""
+API_AWS_TIMEOUTS_S = (3.05, 10.0)
+"""The API's AWS calls (Secrets Manager, DynamoDB, SQS): at most 10 s without an answer."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,6 @@ class AwsSettings:
     def for_api(self) -> AwsSettings:
         """The API's: it answers within API Gateway's 30 s, so a hung call is cut sooner."""
         return replace(self, timeouts_s=API_AWS_TIMEOUTS_S)
-
-
-API_AWS_TIMEOUTS_S = (3.05, 10.0)
-"""The API's AWS calls (Secrets Manager, DynamoDB, SQS): at most 10 s without an answer."""
 
 
 # --- Wix events in, partner callbacks out (issue 12) -----------------------------------------

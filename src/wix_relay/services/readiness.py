@@ -10,11 +10,11 @@ same write, when the caller has a callback.
 
 The callback is then queued and the outbox marked `queued`. When the SQS send fails, it is marked
 `failed` and the request that made the transition fails with `CallbackNotQueued` (503,
-retryable): the Wix event
-route answers 503 and forgets the event's dedupe marker, so Wix's redelivery comes through; the
-worker's record is redelivered; a caller's report is retried. Each of these retries finds the
-record ended with its callback not yet queued and queues it, under the same webhook-id. A status
-read (`GET /v1/uploads/{id}`) of such a record also queues it (best effort: the read answers).
+retryable): the Wix event route answers 503 and forgets the event's dedupe marker, so Wix's
+redelivery comes through; the worker's record is redelivered; a caller's report is retried.
+Each of these retries finds the record ended with its callback not yet queued and queues it,
+under the same webhook-id. A status read (`GET /v1/uploads/{id}`) of such a record also queues
+it (best effort: the read answers).
 A duplicate after the callback was queued queues nothing.
 
 Events: verified (RS256, the Wix app's public key) before anything else; de-duplicated on the
